@@ -1,0 +1,179 @@
+"""The engine against theory, in real ngspice runs: kT/C, equipartition, Lyapunov, reproducibility, errors.
+
+Tolerances are statistical: each run's standard errors come from its integrated autocorrelation times
+(thermosim.analysis.stats); "within k SE" is stated per test.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+from thermosim.experiment import prepare, simulate
+from thermosim.physics import K_B
+from thermosim.spec import spec_from_table
+from thermosim.spice import SpiceError, run_netlist
+
+pytestmark = pytest.mark.ngspice
+
+
+def test_ktc_within_one_percent_and_three_se(shipped_runs):
+    code, m, _ = shipped_runs["rc_single"]
+    theory = K_B * 300.0 / 1e-12
+    assert m["cov_theory"][0][0] == pytest.approx(theory, rel=1e-12)
+    bias = m["cov"][0][0] / theory - 1
+    se = m["cov_se"][0][0] / theory
+    assert abs(bias) <= 0.01, f"kT/C bias {bias:+.4f}"
+    assert abs(bias) <= 3 * se, f"kT/C bias {bias:+.4f} vs SE {se:.4f}"
+    assert se < 0.0034  # the spec is long enough that 3 SE < 1 %
+    assert code == 0 and m["passed"]
+
+
+def test_equipartition_pair(shipped_runs):
+    _, m, _ = shipped_runs["rc_pair_thermal"]
+    cov, th, se = (np.asarray(m[k]) for k in ("cov", "cov_theory", "cov_se"))
+    np.testing.assert_allclose(th, K_B * 300 * np.diag([1 / 1e-12, 1 / 2e-12]), rtol=1e-9, atol=1e-24)
+    assert np.all(np.abs(cov - th) <= 3 * se)  # 3 elements, each within 3 SE
+
+
+def test_gauss4_covariance_matches_lyapunov(shipped_runs):
+    code, m, _ = shipped_runs["gauss4"]
+    assert m["cov_rel_err"] <= 3 * m["cov_rel_err_se"]
+    cov, th, se = (np.asarray(m[k]) for k in ("cov", "cov_theory", "cov_se"))
+    # 10 distinct elements: Bonferroni-adjusted threshold recorded with the run (≈3.9 SE)
+    assert np.all(np.abs(cov - th) <= m["check_k"] * se)
+    assert code == 0 and all(c["passed"] for c in m["checks"])
+
+
+def test_one_step_per_noise_sample(shipped_runs):
+    for name, (_, m, _) in shipped_runs.items():
+        assert m["points_per_noise_sample"] <= 1.5, name
+        assert m["grid_alignment"] >= 0.999, name
+
+
+def short_spec(t_stop=2e-3):
+    return spec_from_table(
+        {
+            "name": "short",
+            "family": "rc",
+            "circuit": {"c_f": 1e-12, "r_ohm": [1e6, 2e6], "coupling_s": [[0, 1e-6], [1e-6, 0]]},
+            "sim": {"t_stop_s": t_stop},
+        }
+    )
+
+
+def test_seeded_run_is_bit_identical_and_seeds_differ(tmp_path):
+    prep = prepare(short_spec())
+    a = simulate(prep, 11, tmp_path / "a").metrics["samples_sha256"]
+    b = simulate(prep, 11, tmp_path / "b").metrics["samples_sha256"]
+    c = simulate(prep, 12, tmp_path / "c").metrics["samples_sha256"]
+    assert a == b != c
+
+
+def test_missing_ngspice_is_a_clear_error(tmp_path, monkeypatch):
+    from thermosim.spice import runner
+
+    monkeypatch.setenv("THERMOSIM_NGSPICE", "/nonexistent/ngspice")
+    with pytest.raises(SpiceError, match="ngspice not found.*apt-get install -y ngspice"):
+        runner.run_netlist("* x\n.end\n", tmp_path)
+
+
+BAD_NETLISTS = {
+    "timestep": (
+        "* diode\nD1 a 0 dmod\nV1 a 0 PULSE(-10 10 0 1f 1f 1n 2n)\n"
+        ".model dmod D(IS=1e-30 N=0.01)\n.tran 1p 10n\n.end\n",
+        "timestep too small",
+    ),
+    "singular": ("* loop\nV1 a 0 1\nV2 a 0 2\nR1 a 0 1k\n.tran 1n 10n\n.end\n", "singular matrix"),
+    "parse": ("* bad\nR1 a 0\nQ5 x y z nomodel\n.tran 1n 10n\n.end\n", "could not parse|exited"),
+    "nodata": ("* op only\nR1 a 0 1k\nV1 a 0 1\n.op\n.end\n", "no data|no transient|no plot"),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(BAD_NETLISTS))
+def test_failures_carry_ngspice_message_and_paths(tmp_path, kind):
+    text, match = BAD_NETLISTS[kind]
+    with pytest.raises(SpiceError, match=match) as info:
+        run_netlist(text, tmp_path / kind)
+    err = info.value
+    assert err.netlist == tmp_path / kind / "circuit.cir" and err.netlist.exists()  # run dir kept
+    assert err.log is not None and err.log.exists()
+    assert "\n" not in str(err)
+
+
+def test_timeout(tmp_path):
+    from thermosim.experiment import noise_lines
+
+    prep = prepare(short_spec(t_stop=0.5))  # ~10 s of ngspice
+    with pytest.raises(SpiceError, match="timed out after 0.5 s"):
+        run_netlist(
+            prep.netlist,
+            tmp_path,
+            noise_file=prep.built.noise.file_name,
+            noise_lines=noise_lines(prep, 1),
+            timeout_s=0.5,
+        )
+
+
+def test_truncated_raw_is_detected(tmp_path):
+    from thermosim.spice.raw import read_tran
+
+    prep = prepare(short_spec())
+    from thermosim.experiment import noise_lines
+
+    res = run_netlist(
+        prep.netlist,
+        tmp_path,
+        noise_file=prep.built.noise.file_name,
+        noise_lines=noise_lines(prep, 1),
+        keep=True,
+    )
+    raw = res.run_dir / "out.raw"
+    size = raw.stat().st_size
+    with open(raw, "r+b") as f:
+        f.truncate(size - 1000)
+    with pytest.raises(SpiceError, match="expects .* points"):
+        read_tran(raw)
+
+
+def test_no_writer_thread_left_when_ngspice_fails(tmp_path):
+    import threading
+
+    with pytest.raises(SpiceError):
+        run_netlist(
+            "* bad\nQ1 a b c nomodel\n.tran 1n 1u\n.end\n",
+            tmp_path,
+            noise_file="n.noise",
+            noise_lines=iter(["0 0\n"] * 10),
+        )
+    assert not [t for t in threading.enumerate() if t.name == "thermosim-noise-writer"]
+    assert not (tmp_path / "n.noise").exists()
+    assert os.path.exists(tmp_path / "ngspice.log")
+
+
+def test_foreign_netlist_with_control_block(tmp_path):
+    from tests.conftest import thermosim
+
+    net = tmp_path / "foreign.cir"
+    net.write_text(
+        "* someone's RC with a control block and TRRANDOM noise\n"
+        ".options seed=3\nR1 n1 0 1meg\nC1 n1 0 1p\nI1 0 n1 TRRANDOM(2 100n 0 1e-9 0)\n"
+        ".control\nrun\nplot v(n1)\nquit\n.endc\n.tran 100n 2m\n.end\n"
+    )
+    p = thermosim("run", str(net), "--probe", "n1", "--json", "--out", str(tmp_path / "out"))
+    assert p.returncode == 0, p.stderr
+    assert "commented out the .control block" in p.stderr
+    import json
+
+    m = json.loads(p.stdout)
+    assert m["variables"] == ["v(n1)"] and m["n_points"] > 1000 and m["checks"] == []
+    assert (tmp_path / "out" / "metrics.json").exists()
+
+
+def test_control_tran_command_becomes_a_card(tmp_path):
+    from thermosim.netlist_io import prepare_foreign
+
+    text, notes = prepare_foreign("* x\nR1 a 0 1k\n.control\ntran 1n 1u\n.endc\n.end\n")
+    assert ".tran 1n 1u\n.end" in text and len(notes) == 2

@@ -1,0 +1,72 @@
+"""The noise plan and its seeded stream (no simulator): structure, determinism, calibration."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySpice.Spice.Netlist import Circuit
+
+from thermosim.physics import K_B
+from thermosim.spice.noise import NoisePlan, stream_lines
+
+
+def plan_pair(t=300.0):
+    c = Circuit("t")
+    plan = NoisePlan()
+    plan.capacitor(c, "1", "a", 1e-12)
+    plan.capacitor(c, "2", "b", 2e-12)
+    plan.johnson("a", None, 1e6, t)
+    plan.johnson("a", "b", 5e5, t)
+    return c, plan
+
+
+def test_thermal_node_psd_is_2kT_times_conductance_matrix():
+    _, plan = plan_pair()
+    g = np.array([[1e-6 + 2e-6, -2e-6], [-2e-6, 2e-6]])
+    np.testing.assert_allclose(plan.node_psd(), 2 * K_B * 300 * g, rtol=1e-12)
+
+
+def test_noise_needs_a_capacitor():
+    plan = NoisePlan()
+    with pytest.raises(ValueError, match="needs a capacitor"):
+        plan.white("x", None, 1e-24)
+
+
+def parse(lines):
+    return np.array([[float(v) for v in row.split()] for row in "".join(lines).splitlines()])
+
+
+def test_stream_is_seeded_and_starts_at_zero():
+    _, plan = plan_pair()
+    a = "".join(stream_lines(plan, 1e-7, 1000, seed=5, chunk=300))
+    b = "".join(stream_lines(plan, 1e-7, 1000, seed=5, chunk=128))
+    c = "".join(stream_lines(plan, 1e-7, 1000, seed=6))
+    assert a == b and a != c
+    rows = parse([a])
+    assert rows.shape == (1003, 3)
+    np.testing.assert_array_equal(rows[:, 0], np.arange(1003))
+    np.testing.assert_array_equal(rows[0, 1:], 0.0)
+
+
+def test_stream_increments_have_the_injected_charge_covariance():
+    # ΔW = C⁻¹ ΔQ, E[ΔQ ΔQᵀ] = S·NT  ⇒  Cov(C ΔW) = S·NT. n = 20000 increments: the relative SE of a
+    # variance is sqrt(2/n) = 1 %; of a covariance sqrt((1+ρ²)/n)/ρ relative. Allow 4 SE.
+    _, plan = plan_pair()
+    nt, n = 1e-7, 20000
+    rows = parse(stream_lines(plan, nt, n, seed=1))
+    dq = np.diff(rows[:, 1:], axis=0)[:n] * plan.quanta(nt) * np.array(plan.caps_f)
+    expected = plan.node_psd() * nt
+    est = dq.T @ dq / len(dq)
+    se = np.sqrt((np.outer(np.diag(expected), np.diag(expected)) + expected**2) / len(dq))
+    assert np.all(np.abs(est - expected) < 4 * se)
+
+
+def test_attach_writes_filesource_with_vector_ports():
+    c, plan = plan_pair()
+    plan.file_name = "x.noise"
+    plan.attach(c, 1e-7)
+    text = str(c)
+    assert "%v([nz_a nz_b])" in text and 'file="x.noise"' in text and "timescale=1e-07" in text
+    q = plan.quanta(1e-7)
+    assert f"amplscale=[{float(q[0])!r} {float(q[1])!r}]" in text
+    assert "C1 a nz_a" in text

@@ -1,0 +1,70 @@
+"""Exact references, checked against independent closed forms (no simulation)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import linalg
+
+from thermosim.circuits.rc import RCParams, build_rc
+from thermosim.physics import K_B, johnson_current_psd
+from thermosim.theory import circuit_covariance, equipartition_covariance, lyapunov_covariance
+
+
+def test_single_rc_is_kt_over_c():
+    r, c, t = 1e6, 1e-12, 300.0
+    sigma = circuit_covariance(np.array([[c]]), np.array([[1 / r]]), np.array([[johnson_current_psd(r, t)]]))
+    assert sigma[0, 0] == pytest.approx(K_B * t / c, rel=1e-12)
+
+
+def test_passive_thermal_network_is_equipartition_independent_of_r():
+    rng = np.random.default_rng(3)
+    n = 5
+    c = np.diag(rng.uniform(0.5e-12, 2e-12, n))
+    for _ in range(3):
+        r = rng.uniform(1e5, 1e7, n)
+        gc = np.triu(rng.uniform(0, 2e-6, (n, n)), 1)
+        gc = gc + gc.T
+        p = RCParams(c_f=tuple(np.diag(c)), r_ohm=tuple(r), coupling_s=tuple(map(tuple, gc)))
+        built = build_rc(p)
+        ref = equipartition_covariance(c, 300.0)
+        np.testing.assert_allclose(built.cov_theory, ref, rtol=1e-9, atol=1e-12 * ref.max())
+
+
+def test_precision_compiles_to_scaled_inverse():
+    prec = np.array([[2.0, -0.6, 0.3], [-0.6, 1.5, 0.4], [0.3, 0.4, 1.8]])
+    p = RCParams(
+        precision=tuple(map(tuple, prec)), c_f=1e-12, g0_s=1e-6, noise="injected", noise_temperature_k=3e6
+    )
+    built = build_rc(p)
+    np.testing.assert_allclose(built.cov_theory, K_B * 3e6 / 1e-12 * np.linalg.inv(prec), rtol=1e-9)
+
+
+def test_lyapunov_exact_for_non_normal_drift():
+    # dx = -A x dt + dW with a strongly non-normal A: compare with the integral Σ = ∫ e^{-At} D e^{-Aᵀt} dt
+    a = np.array([[1.0, 8.0], [0.0, 2.0]])
+    d = np.array([[1.0, 0.2], [0.2, 0.5]])
+    sigma = lyapunov_covariance(a, d)
+    ts = np.linspace(0, 40, 8001)
+    integrand = np.array([linalg.expm(-a * t) @ d @ linalg.expm(-a * t).T for t in ts])
+    np.testing.assert_allclose(
+        sigma, np.trapezoid(integrand, ts, axis=0), rtol=1e-4
+    )  # trapezoid quadrature error ~3e-5
+
+
+def test_trapezoid_preserves_the_stationary_covariance_at_any_step():
+    # The identity the noise mechanism relies on: trapezoidal steps with exact Brownian increments
+    # have the continuous Lyapunov covariance at the step points, whatever the step h.
+    a = np.array([[3.0, -1.0, 0.5], [0.2, 1.0, 0.0], [0.0, 0.4, 0.5]])
+    d = np.array([[1.0, 0.1, 0.0], [0.1, 2.0, 0.3], [0.0, 0.3, 0.7]])
+    sigma = lyapunov_covariance(a, d)
+    for h in (0.01, 0.3, 2.0):
+        left = np.linalg.inv(np.eye(3) + h * a / 2)
+        m = left @ (np.eye(3) - h * a / 2)
+        discrete = linalg.solve_discrete_lyapunov(m, h * left @ d @ left.T)
+        np.testing.assert_allclose(discrete, sigma, rtol=1e-10)
+
+
+def test_unstable_drift_is_refused():
+    with pytest.raises(ValueError, match="not stable"):
+        lyapunov_covariance(np.array([[-1.0]]), np.array([[1.0]]))

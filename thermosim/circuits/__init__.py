@@ -1,0 +1,52 @@
+"""Circuit builders: one plain function per family, registered under the family's name.
+
+A builder takes its frozen params dataclass and the noise step and returns a :class:`Built`: the PySpice
+circuit with its noise placed, which node voltages are the sampled variables, and the exact theory to
+compare them with. Specs only name a family and its settings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..spice.noise import NoisePlan
+
+
+@dataclass(frozen=True)
+class Built:
+    """A built circuit plus everything the analysis needs to judge it (SI units)."""
+
+    circuit: Any  # PySpice Circuit, noise sources placed (filesource attached by the netlister)
+    noise: NoisePlan
+    variables: tuple[str, ...]  # node names whose voltages are sampled, in order
+    mean_theory: np.ndarray  # V
+    cov_theory: np.ndarray  # V², exact stationary covariance
+    tau_fast_s: float  # fastest relaxation time (sets the automatic noise step)
+    tau_slow_s: float  # slowest relaxation time (sets the automatic burn-in)
+    info: dict = field(default_factory=dict)  # compiled values worth reporting
+
+
+@dataclass(frozen=True)
+class Family:
+    params: type
+    build: Callable[[Any], Built]
+
+
+FAMILIES: dict[str, Family] = {}
+
+
+def register(name: str, params: type) -> Callable[[Callable[[Any], Built]], Callable[[Any], Built]]:
+    """Decorator: register ``build(params) -> Built`` under the family ``name``."""
+
+    def deco(build: Callable[[Any], Built]) -> Callable[[Any], Built]:
+        FAMILIES[name] = Family(params=params, build=build)
+        return build
+
+    return deco
+
+
+from . import rc  # noqa: E402,F401  (registers the family)

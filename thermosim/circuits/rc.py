@@ -1,0 +1,184 @@
+"""Family ``rc``: N noisy nodes, capacitors to ground, resistors to ground, couplings.
+
+Two ways to give the network:
+
+* explicit: ``c_f``, ``r_ohm`` (grounded resistors) and ``coupling_s`` (symmetric, non-negative
+  conductances between nodes, realised as resistors);
+* ``precision``: a symmetric positive-definite matrix P (any signs). It is compiled into conductances
+  G = g0·P with equal capacitors ``c_f``: diagonal → grounded resistors 1/G_ii, off-diagonals →
+  voltage-controlled current sources (transconductors, ngspice ``G`` elements), since a positive
+  off-diagonal would need a negative resistor. With injected noise of equal PSD s = 2·k·T_eff·g0 at every
+  node the stationary covariance is  Σ = (k T_eff / C)·P⁻¹  (Lyapunov with A = G/C, D = s/C²).
+  (Differential encoding, x = v⁺ − v⁻ with crossed wires for negative couplings, is the passive
+  alternative; it doubles the node count, so we use transconductors.)
+
+Noise: ``thermal`` puts the Johnson noise of every resistor at ``temperature_k`` (fluctuation–dissipation;
+for a passive network Σ = kT·C⁻¹, independent of R); ``injected`` puts independent white currents at the
+nodes at ``noise_temperature_k`` (each node the Johnson level of its grounded resistor, or of g0 for a
+precision matrix) and leaves resistors noiseless. Theory is always the exact Lyapunov solution.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+from PySpice.Spice.Netlist import Circuit
+
+from ..physics import K_B, johnson_current_psd
+from ..spec import SpecError, positive
+from ..spice.noise import NoisePlan
+from ..theory import circuit_covariance, relaxation_times
+from . import Built, register
+
+Scalar_or_list = float | tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class RCParams:
+    n: int | None = None  # number of nodes (optional when a matrix or list gives it)
+    c_f: Scalar_or_list = 1e-12
+    r_ohm: Scalar_or_list | None = None
+    coupling_s: tuple[tuple[float, ...], ...] | None = None
+    precision: tuple[tuple[float, ...], ...] | None = None
+    g0_s: float = 1e-4  # conductance unit for a precision matrix
+    noise: Literal["thermal", "injected"] = "thermal"
+    temperature_k: float = 300.0  # thermal mode
+    noise_temperature_k: float | None = None  # injected mode (effective temperature)
+
+    def size(self) -> int:
+        for m in (self.precision, self.coupling_s):
+            if m is not None:
+                return len(m)
+        for v in (self.c_f, self.r_ohm):
+            if isinstance(v, tuple):
+                return len(v)
+        return self.n if self.n is not None else 1
+
+    def validate(self, where: str) -> None:
+        n = self.size()
+        if self.n is not None and self.n != n:
+            raise SpecError(f"{where}.n = {self.n} disagrees with the matrix/list size {n}")
+        if n < 1:
+            raise SpecError(f"{where}.n must be >= 1, got {n}")
+        _vector(self.c_f, n, f"{where}.c_f")
+        if self.precision is not None:
+            if self.r_ohm is not None or self.coupling_s is not None:
+                raise SpecError(
+                    f"{where}.precision excludes r_ohm and coupling_s (they are compiled from it)"
+                )
+            p = _square(self.precision, f"{where}.precision")
+            if not np.allclose(p, p.T, rtol=1e-12, atol=0):
+                raise SpecError(f"{where}.precision must be symmetric")
+            if np.linalg.eigvalsh(p).min() <= 0:
+                raise SpecError(
+                    f"{where}.precision must be positive definite "
+                    f"(smallest eigenvalue {np.linalg.eigvalsh(p).min():.3g})"
+                )
+            if self.noise != "injected":
+                raise SpecError(
+                    f'{where}.precision needs noise = "injected" (transconductor couplings are '
+                    "active elements: there is no thermal equilibrium to appeal to)"
+                )
+            if isinstance(self.c_f, tuple) and len(set(self.c_f)) > 1:
+                raise SpecError(f"{where}.c_f must be one value for a precision matrix (equal capacitors)")
+            positive(self.g0_s, f"{where}.g0_s")
+        else:
+            if self.r_ohm is None:
+                raise SpecError(f"missing required key '{where}.r_ohm' (or give '{where}.precision')")
+            _vector(self.r_ohm, n, f"{where}.r_ohm")
+            if self.coupling_s is not None:
+                g = _square(self.coupling_s, f"{where}.coupling_s")
+                if g.shape[0] != n:
+                    raise SpecError(
+                        f"{where}.coupling_s is {g.shape[0]}×{g.shape[0]} but there are {n} nodes"
+                    )
+                if not np.allclose(g, g.T) or np.any(g < 0) or np.any(np.diag(g) != 0):
+                    raise SpecError(
+                        f"{where}.coupling_s must be symmetric, >= 0, with a zero diagonal "
+                        "(conductances of resistors between nodes; use precision for any sign)"
+                    )
+        if self.noise == "thermal":
+            positive(self.temperature_k, f"{where}.temperature_k")
+            if self.noise_temperature_k is not None:
+                raise SpecError(f'{where}.noise_temperature_k is for noise = "injected"; use temperature_k')
+        else:
+            if self.noise_temperature_k is None:
+                raise SpecError(f"missing required key '{where}.noise_temperature_k' (noise = \"injected\")")
+            positive(self.noise_temperature_k, f"{where}.noise_temperature_k")
+
+
+def _vector(v: Scalar_or_list, n: int, key: str) -> np.ndarray:
+    arr = np.full(n, v, float) if isinstance(v, float) else np.asarray(v, float)
+    if arr.shape != (n,):
+        raise SpecError(f"{key} has {arr.size} values but there are {n} nodes")
+    for i, x in enumerate(arr):
+        positive(x, f"{key}" if isinstance(v, float) else f"{key}[{i}]")
+    return arr
+
+
+def _square(m: tuple, key: str) -> np.ndarray:
+    rows = [len(r) for r in m]
+    if len(m) == 0 or any(r != len(m) for r in rows):
+        raise SpecError(f"{key} must be a square matrix, got rows of lengths {rows}")
+    arr = np.asarray(m, float)
+    if not np.all(np.isfinite(arr)):
+        raise SpecError(f"{key} has non-finite entries")
+    return arr
+
+
+def node(i: int) -> str:
+    return f"n{i + 1}"
+
+
+@register("rc", RCParams)
+def build_rc(p: RCParams) -> Built:
+    n = p.size()
+    c = _vector(p.c_f, n, "c_f")
+    circuit = Circuit("thermosim rc")
+    plan = NoisePlan()
+    for i in range(n):
+        plan.capacitor(circuit, str(i + 1), node(i), c[i])
+    info: dict = {}
+    if p.precision is not None:
+        prec = np.asarray(p.precision, float)
+        g = p.g0_s * prec
+        for i in range(n):
+            circuit.R(str(i + 1), node(i), circuit.gnd, 1.0 / g[i, i])
+            for j in range(n):
+                if i != j and g[i, j] != 0:  # current g_ij·v_j leaves node i
+                    circuit.VCCS(f"{i + 1}_{j + 1}", node(i), circuit.gnd, node(j), circuit.gnd, g[i, j])
+            plan.white(
+                node(i), None, 2 * K_B * p.noise_temperature_k * p.g0_s, f"inj@{p.noise_temperature_k:g}K"
+            )
+        info["transconductors"] = int(np.count_nonzero(g - np.diag(np.diag(g))))
+    else:
+        r = _vector(p.r_ohm, n, "r_ohm")
+        gc = np.zeros((n, n)) if p.coupling_s is None else np.asarray(p.coupling_s, float)
+        g = np.diag(1.0 / r) + np.diag(gc.sum(1)) - gc
+        t_noise = p.temperature_k if p.noise == "thermal" else p.noise_temperature_k
+        for i in range(n):
+            circuit.R(str(i + 1), node(i), circuit.gnd, r[i])
+            plan.johnson(node(i), None, r[i], t_noise)
+            for j in range(i + 1, n):
+                if gc[i, j] > 0:
+                    circuit.R(f"{i + 1}_{j + 1}", node(i), node(j), 1.0 / gc[i, j])
+                    if p.noise == "thermal":
+                        plan.johnson(node(i), node(j), 1.0 / gc[i, j], t_noise)
+    cov = circuit_covariance(np.diag(c), g, plan.node_psd())
+    tau_fast, tau_slow = relaxation_times(np.diag(c), g)
+    info["noise_sources"] = len(plan.sources)
+    return Built(
+        circuit=circuit,
+        noise=plan,
+        variables=tuple(node(i) for i in range(n)),
+        mean_theory=np.zeros(n),
+        cov_theory=cov,
+        tau_fast_s=tau_fast,
+        tau_slow_s=tau_slow,
+        info=info,
+    )
+
+
+__all__ = ["RCParams", "build_rc", "johnson_current_psd"]

@@ -1,0 +1,193 @@
+"""Diagnostic plots of sampled voltages vs exact theory: histograms, covariances, autocorrelation.
+
+Agg backend (set at import), so plotting never blocks. Plot functions take an optional ``ax``/``axes``
+and return the Axes. Inputs in SI units (V, V^2, s); axes use readable units (µV/mV/V, ns/µs/ms/s).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import matplotlib
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+matplotlib.use("Agg")  # must precede the pyplot import
+
+import matplotlib.pyplot as plt  # noqa: E402
+
+from .results import atomic  # noqa: E402
+
+MAX_GRID_PANELS = 8
+_VOLT_UNITS = ((1.0, 1.0, "V"), (1e-3, 1e3, "mV"), (0.0, 1e6, "µV"))
+_TIME_UNITS = ((1.0, 1.0, "s"), (1e-3, 1e3, "ms"), (1e-6, 1e6, "µs"), (0.0, 1e9, "ns"))
+
+
+def _pick_unit(size: float, table: tuple[tuple[float, float, str], ...]) -> tuple[float, str]:
+    """``(multiply-by factor, unit name)`` of the first row whose threshold is ``<= |size|``."""
+    return next((f, u) for threshold, f, u in table if abs(size) >= threshold or threshold == 0.0)
+
+
+def hist_vs_theory(
+    samples: np.ndarray,
+    var_theory: float,
+    mean_theory: float = 0.0,
+    name: str = "",
+    ax: Axes | None = None,
+    bins: int = 60,
+) -> Axes:
+    """Density histogram of 1-D voltage samples [V] with the theoretical N(mean, var) density.
+
+    ``var_theory`` [V^2], ``mean_theory`` [V]. The x unit (µV/mV/V) follows the theoretical std;
+    data and density are rescaled consistently (density in 1/unit). Legend: "var ratio" =
+    ``var(samples, ddof=1) / var_theory``. Non-finite samples are dropped.
+    """
+    x = np.asarray(samples, dtype=float).ravel()
+    x = x[np.isfinite(x)]
+    if not var_theory > 0:
+        raise ValueError(f"hist_vs_theory: var_theory must be > 0 V^2, got {var_theory}")
+    if x.size < 2:
+        raise ValueError(f"hist_vs_theory: need >= 2 finite samples, got {x.size}")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5.0, 3.6), layout="constrained")
+    factor, unit = _pick_unit(std := float(np.sqrt(var_theory)), _VOLT_UNITS)
+    xs, mu, sd = x * factor, mean_theory * factor, std * factor
+    ratio = float(np.var(x, ddof=1)) / var_theory
+    heights, *_ = ax.hist(
+        xs, bins, density=True, color="C0", alpha=0.55, label=f"measured\nvar ratio {ratio:.3f}"
+    )
+    grid = np.linspace(min(xs.min(), mu - 4 * sd), max(xs.max(), mu + 4 * sd), 400)
+    pdf = np.exp(-0.5 * ((grid - mu) / sd) ** 2) / (sd * np.sqrt(2 * np.pi))
+    ax.plot(grid, pdf, color="C3", lw=1.6, label=f"theory\nσ = {sd:.3g} {unit}")
+    ax.set_ylim(0.0, 1.5 * max(pdf.max(), heights.max()))  # headroom so the legend clears the peak
+    ax.set(xlabel=f"{name or 'voltage'} [{unit}]", ylabel=f"density [1/{unit}]")
+    ax.legend(fontsize="small", loc="upper right", framealpha=0.8)
+    return ax
+
+
+def hist_grid(
+    samples: np.ndarray,
+    var_theory: np.ndarray | Sequence[float],
+    mean_theory: np.ndarray | Sequence[float] | float,
+    names: Sequence[str],
+    axes: np.ndarray | Sequence[Axes] | None = None,
+) -> np.ndarray:
+    """One :func:`hist_vs_theory` panel per column of ``samples`` (n, d) [V], in a grid.
+
+    ``var_theory``: variances (d,) or a covariance (d, d) [V^2] (diagonal used); ``mean_theory``:
+    scalar or (d,) [V]. Plots at most 8 columns. Returns a 1-D array of the used Axes.
+    """
+    x = np.asarray(samples, dtype=float).reshape(len(samples), -1)
+    d = x.shape[1]
+    var = np.asarray(var_theory, dtype=float)
+    var = np.diag(var) if var.ndim == 2 else np.broadcast_to(var, (d,))
+    mean = np.broadcast_to(np.asarray(mean_theory, dtype=float), (d,))
+    if len(names) < d:
+        raise ValueError(f"hist_grid: {d} columns but only {len(names)} names")
+    k = min(d, MAX_GRID_PANELS)
+    if axes is None:
+        nrows = -(-k // 4)
+        ncols = -(-k // nrows)  # 5-6 panels -> 2x3, 7-8 -> 2x4
+        _, grid = plt.subplots(nrows, ncols, figsize=(3.6 * ncols, 2.9 * nrows), layout="constrained")
+        flat = np.atleast_1d(grid).ravel()
+        for extra in flat[k:]:
+            extra.set_visible(False)
+    else:
+        flat = np.atleast_1d(np.asarray(axes, dtype=object)).ravel()
+        if flat.size < k:
+            raise ValueError(f"hist_grid: need {k} axes, got {flat.size}")
+    for i in range(k):
+        hist_vs_theory(x[:, i], float(var[i]), float(mean[i]), names[i], ax=flat[i])
+    return flat[:k]
+
+
+def cov_heatmaps(
+    cov: np.ndarray,
+    cov_theory: np.ndarray,
+    names: Sequence[str],
+    axes: np.ndarray | Sequence[Axes] | None = None,
+    cov_se: np.ndarray | None = None,
+) -> np.ndarray:
+    """Measured, theoretical and difference heatmaps of (d, d) covariances [V^2]; returns 3 Axes.
+
+    Panels 1-2 share one diverging color scale in V^2. Panel 3: ``(cov - theory) / max|theory|``
+    (dimensionless), or with ``cov_se`` [V^2] z-scores ``(cov - theory) / cov_se`` (blank if se <= 0).
+    """
+    c, t = np.asarray(cov, dtype=float), np.asarray(cov_theory, dtype=float)
+    if c.shape != t.shape or c.ndim != 2 or c.shape[0] != c.shape[1]:
+        raise ValueError(f"cov_heatmaps: need equal square shapes, got {c.shape} and {t.shape}")
+    if len(names) != c.shape[0]:
+        raise ValueError(f"cov_heatmaps: {c.shape[0]} variables but {len(names)} names")
+    if axes is None:
+        _, axes = plt.subplots(1, 3, figsize=(13.0, 4.0), layout="constrained")
+    axs = np.atleast_1d(np.asarray(axes, dtype=object)).ravel()[:3]
+    if axs.size < 3:
+        raise ValueError(f"cov_heatmaps: need 3 axes, got {axs.size}")
+    vmax = float(max(np.nanmax(np.abs(c)), np.nanmax(np.abs(t)))) or 1.0
+    for ax, m, title in ((axs[0], c, "measured"), (axs[1], t, "theory")):
+        im = ax.imshow(m, cmap="RdBu_r", vmin=-vmax, vmax=vmax)
+        ax.set_title(title)
+    axs[0].figure.colorbar(im, ax=list(axs[:2]), label="covariance [V²]", shrink=0.85, format="%.2g")
+    if cov_se is None:
+        diff = (c - t) / (float(np.max(np.abs(t))) or 1.0)
+        title, label = "(measured − theory) / max|theory|", "relative difference"
+    else:
+        se = np.asarray(cov_se, dtype=float)
+        diff = np.divide(c - t, se, out=np.full(c.shape, np.nan), where=se > 0)
+        title, label = "difference / SE", "z-score"
+    dmax = (float(np.nanmax(np.abs(diff))) if np.any(np.isfinite(diff)) else 0.0) or 1.0
+    im = axs[2].imshow(diff, cmap="RdBu_r", vmin=-dmax, vmax=dmax)  # symmetric: white at 0
+    axs[2].set_title(title)
+    axs[2].figure.colorbar(im, ax=axs[2], label=label, shrink=0.85)
+    ticks, rotate = np.arange(len(names)), len(names) > 3
+    for ax in axs:
+        ax.set_xticks(ticks, list(names), rotation=45 if rotate else 0, ha="right" if rotate else "center")
+        ax.set_yticks(ticks, list(names))
+    return axs
+
+
+def autocorr_plot(
+    acf: np.ndarray, dt_s: float, tau_theory_s: float | None = None, ax: Axes | None = None
+) -> Axes:
+    """Normalised autocorrelation ``acf[k]`` (dimensionless) vs lag ``k * dt_s`` [s].
+
+    The lag unit (ns/µs/ms/s) follows the largest lag. If ``tau_theory_s`` [s] is given,
+    ``exp(-lag / tau_theory_s)`` is overlaid for comparison.
+    """
+    rho = np.asarray(acf, dtype=float).ravel()
+    if not dt_s > 0:
+        raise ValueError(f"autocorr_plot: dt_s must be > 0 s, got {dt_s}")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5.0, 3.6), layout="constrained")
+    lag = np.arange(rho.size) * dt_s
+    factor, unit = _pick_unit(lag[-1] if rho.size > 1 else dt_s, _TIME_UNITS)
+    ax.plot(lag * factor, rho, ".-", color="C0", ms=3, lw=1.0, label="measured")
+    if tau_theory_s is not None:
+        fine = np.linspace(0.0, lag[-1], 400)
+        label = f"theory exp(−lag/τ), τ = {tau_theory_s * factor:.3g} {unit}"
+        ax.plot(fine * factor, np.exp(-fine / tau_theory_s), "--", color="C3", label=label)
+    ax.axhline(0.0, color="0.5", lw=0.8)
+    ax.set(xlabel=f"lag [{unit}]", ylabel="autocorrelation ρ")
+    ax.legend(fontsize="small", loc="upper right")
+    return ax
+
+
+def save(fig_or_ax: Figure | Axes | np.ndarray | Sequence[Axes], path: str | os.PathLike[str]) -> Path:
+    """Save the figure of ``fig_or_ax`` to ``path`` (PNG, 120 dpi, tight bbox), close it, return the Path.
+
+    Format follows the suffix (PNG if none). Atomic: writes a temp file with the same suffix in
+    the same directory (created if missing), then ``os.replace``-s it, so no partial files.
+    """
+    fig = fig_or_ax
+    while not isinstance(fig, Figure):  # Axes/SubFigure -> its figure; array of Axes -> first one
+        fig = fig.figure if hasattr(fig, "figure") else np.asarray(fig, dtype=object).ravel()[0]
+    out = Path(path)
+    fmt = out.suffix.lstrip(".").lower() or "png"
+    try:
+        atomic(out, lambda tmp: fig.savefig(tmp, format=fmt, dpi=120, bbox_inches="tight"))
+    finally:
+        plt.close(fig)
+    return out

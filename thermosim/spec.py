@@ -1,0 +1,198 @@
+"""Circuit specs: TOML → frozen dataclasses, validated once at the edge.
+
+A spec names a registered builder (``family``) and its settings::
+
+    name = "gauss4"
+    family = "rc"
+    description = "..."
+    [circuit]       # the family's parameters (units in the names), validated by its dataclass
+    [sim]           # SimSpec below
+
+Every error is a :class:`SpecError` whose one-line message names the file and the key.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+import tomllib
+import types
+import typing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, Union
+
+# The project tree holding circuits/ and netlists/ (the checkout, or THERMOSIM_ROOT).
+ROOT = Path(os.environ.get("THERMOSIM_ROOT") or Path(__file__).resolve().parent.parent)
+CIRCUITS_DIR = ROOT / "circuits"
+NETLISTS_DIR = ROOT / "netlists"
+
+
+class SpecError(ValueError):
+    """A spec that cannot be used; the message names the file and the key."""
+
+
+@dataclass(frozen=True)
+class SimSpec:
+    """How long and how finely to simulate.
+
+    noise_step_s: "auto" = fastest relaxation time / 10. burn_in_s: "auto" = 10 × slowest relaxation time.
+    """
+
+    t_stop_s: float
+    noise_step_s: float | Literal["auto"] = "auto"
+    burn_in_s: float | Literal["auto"] = "auto"
+    seed: int = 1
+    timeout_s: float = 3600.0
+
+    def validate(self, where: str) -> None:
+        positive(self.t_stop_s, f"{where}.t_stop_s")
+        for key in ("noise_step_s", "burn_in_s"):
+            v = getattr(self, key)
+            if v != "auto":
+                positive(v, f"{where}.{key}", allow_zero=key == "burn_in_s")
+        positive(self.timeout_s, f"{where}.timeout_s")
+        if self.seed < 0:
+            raise SpecError(f"{where}.seed must be >= 0, got {self.seed}")
+
+
+@dataclass(frozen=True)
+class Spec:
+    name: str
+    family: str
+    params: Any  # the family's frozen params dataclass
+    sim: SimSpec
+    description: str = ""
+    path: Path | None = None
+
+
+def positive(value: float, key: str, allow_zero: bool = False) -> None:
+    """Raise SpecError unless value > 0 (or >= 0) and finite."""
+    ok = math.isfinite(value) and (value >= 0 if allow_zero else value > 0)
+    if not ok:
+        raise SpecError(f"{key} must be {'>= 0' if allow_zero else '> 0'}, got {value!r}")
+
+
+def find_spec(name_or_path: str | Path) -> Path:
+    """A spec by path, or by name in circuits/ (``gauss4`` → circuits/gauss4.toml)."""
+    p = Path(name_or_path)
+    if p.suffix == ".toml" or p.exists():
+        if not p.is_file():
+            raise SpecError(f"{p}: no such spec file")
+        return p
+    cand = CIRCUITS_DIR / f"{p.name}.toml"
+    if cand.is_file():
+        return cand
+    names = ", ".join(sorted(x.stem for x in CIRCUITS_DIR.glob("*.toml")))
+    raise SpecError(f"{name_or_path}: no such spec (known: {names})")
+
+
+def load_spec(name_or_path: str | Path) -> Spec:
+    """Read, parse and validate a spec file; raises SpecError naming the file and key."""
+    path = find_spec(name_or_path)
+    try:
+        table = tomllib.loads(path.read_text())
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
+        raise SpecError(f"{path}: not valid TOML: {err}") from None
+    except OSError as err:
+        raise SpecError(f"{path}: cannot read: {err.strerror}") from None
+    try:
+        return spec_from_table(table, path)
+    except SpecError as err:
+        raise SpecError(f"{path}: {err}") from None
+
+
+def spec_from_table(table: dict, path: Path | None = None) -> Spec:
+    from .circuits import FAMILIES  # the registry lives with the builders
+
+    allowed = {"name", "family", "description", "circuit", "sim"}
+    _no_unknown(table, allowed, "")
+    for key in ("name", "family", "circuit", "sim"):
+        if key not in table:
+            raise SpecError(f"missing required key '{key}'")
+    name = _typed(table["name"], str, "name")
+    family = _typed(table["family"], str, "family")
+    if family not in FAMILIES:
+        raise SpecError(
+            f"family = {family!r} is not a known circuit family (known: {', '.join(sorted(FAMILIES))})"
+        )
+    params = build_dataclass(FAMILIES[family].params, table["circuit"], "circuit")
+    params.validate("circuit")
+    sim = build_dataclass(SimSpec, table["sim"], "sim")
+    sim.validate("sim")
+    description = _typed(table.get("description", ""), str, "description")
+    return Spec(name=name, family=family, params=params, sim=sim, description=description, path=path)
+
+
+def build_dataclass(cls: type, table: Any, where: str) -> Any:
+    """Instantiate a frozen dataclass from a TOML table, checking keys and types; lists become tuples."""
+    if not isinstance(table, dict):
+        raise SpecError(f"[{where}] must be a table, got {type(table).__name__}")
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    _no_unknown(table, set(fields), where)
+    values = {}
+    for name, f in fields.items():
+        key = f"{where}.{name}"
+        if name in table:
+            values[name] = _coerce(table[name], hints[name], key)
+        elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+            raise SpecError(f"missing required key '{key}'")
+    return cls(**values)
+
+
+def _no_unknown(table: dict, allowed: set[str], where: str) -> None:
+    for key in table:
+        if key not in allowed:
+            import difflib
+
+            near = difflib.get_close_matches(key, sorted(allowed), n=1)
+            hint = f" (did you mean '{near[0]}'?)" if near else f" (allowed: {', '.join(sorted(allowed))})"
+            raise SpecError(f"unknown key '{where + '.' if where else ''}{key}'{hint}")
+
+
+def _typed(value: Any, typ: type, key: str) -> Any:
+    if not isinstance(value, typ) or (typ is not bool and isinstance(value, bool)):
+        raise SpecError(f"{key} must be {typ.__name__}, got {type(value).__name__} {value!r}")
+    return value
+
+
+def _coerce(value: Any, hint: Any, key: str) -> Any:
+    """Check ``value`` against a type hint (float, int, str, bool, Literal, unions, tuple[...] nests)."""
+    origin = typing.get_origin(hint)
+    if origin in (Union, types.UnionType):
+        errors = []
+        for option in typing.get_args(hint):
+            try:
+                return _coerce(value, option, key)
+            except SpecError as err:
+                errors.append(str(err).split(" must be ", 1)[-1].split(", got")[0])
+        raise SpecError(f"{key} must be {' or '.join(errors)}, got {_show(value)}")
+    if origin is Literal:
+        options = typing.get_args(hint)
+        if value in options and isinstance(value, type(options[0])):
+            return value
+        raise SpecError(f"{key} must be one of {', '.join(repr(o) for o in options)}, got {_show(value)}")
+    if hint is type(None):
+        raise SpecError(f"{key} must be omitted, got {_show(value)}")
+    if origin is tuple:
+        if not isinstance(value, list):
+            raise SpecError(f"{key} must be a list, got {_show(value)}")
+        inner = typing.get_args(hint)[0]
+        return tuple(_coerce(v, inner, f"{key}[{i}]") for i, v in enumerate(value))
+    if hint is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise SpecError(f"{key} must be a number, got {_show(value)}")
+        return float(value)
+    if hint is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise SpecError(f"{key} must be an integer, got {_show(value)}")
+        return value
+    if hint in (str, bool):
+        return _typed(value, hint, key)
+    raise TypeError(f"unsupported spec type {hint!r} for {key}")
+
+
+def _show(value: Any) -> str:
+    return f"{type(value).__name__} {value!r}"[:80]

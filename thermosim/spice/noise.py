@@ -1,0 +1,153 @@
+"""Calibrated, reproducible white noise for ngspice transient runs.
+
+Mechanism (chosen by measurement, see README "Noise mechanism"): every noisy node n has a grounded
+capacitor C_n whose *bottom plate* is driven by a voltage W_n(t) instead of ground. By the Norton
+equivalence, a voltage W in series with C is a current C·dW/dt in parallel with C, so the node sees the
+injected current exactly. W_n is a Brownian charge path divided by C_n, generated in numpy from an
+explicit seed and streamed to ngspice's XSPICE ``filesource`` through a FIFO.
+
+Why this and not TRNOISE/TRRANDOM: those set a breakpoint per noise sample and ngspice then cuts the step
+to 0.1·NT (≈4.4 accepted points per sample); TRNOISE is also seeded from the process id. filesource sets
+no breakpoints, so with the transient step fixed to the noise step (LTE control relaxed, see
+``TRAN_OPTIONS``) ngspice takes exactly one step per noise sample, and the charge each step injects is the
+exact Brownian increment. For a linear circuit the trapezoidal rule then has *exactly* the continuous
+Lyapunov covariance at the step points, for any step h: with M=(I+hA/2)⁻¹(I−hA/2) the discrete
+Lyapunov equation Σ = MΣMᵀ + h(I+hA/2)⁻¹D(I+hA/2)⁻ᵀ reduces algebraically to AΣ + ΣAᵀ = D.
+So there is no discrete-noise correction to apply to covariances; the step only limits how well the
+dynamics (autocorrelation) are resolved.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..physics import johnson_current_psd
+
+# Fixed-step transient: the LTE tolerances are relaxed so ngspice never shortens a step on its own
+# (a truncation-error estimate is meaningless on a white-noise-driven path); Newton failures still cut.
+TRAN_OPTIONS = "trtol=1e6 chgtol=1"
+# ngspice 39 starts a transient with a step of tstep/100 and doubles it; with tstep = 100/128 of the
+# noise step the ramp lands exactly on t = 1 noise step, so every later step is on the noise grid.
+TSTEP_FRACTION = 100 / 128
+MODEL_NAME = "thermosim_noise"
+DRIVE_PREFIX = "nz_"
+
+
+@dataclass(frozen=True)
+class NoiseSource:
+    """An independent white current of two-sided PSD ``psd`` (A²/Hz) flowing into ``plus``.
+
+    ``minus`` is the node it flows out of (None = ground), as for a resistor's Johnson noise.
+    """
+
+    plus: str
+    minus: str | None
+    psd: float
+    label: str = ""
+
+
+@dataclass
+class NoisePlan:
+    """Collects the noise of a circuit while a builder places its elements.
+
+    Call :meth:`capacitor` for each grounded capacitor of a node that may receive noise, :meth:`johnson`
+    or :meth:`white` for each source, then :meth:`attach` once to add the ``filesource`` to the circuit.
+    """
+
+    nodes: list[str] = field(default_factory=list)
+    caps_f: list[float] = field(default_factory=list)
+    sources: list[NoiseSource] = field(default_factory=list)
+    file_name: str = "noise.fifo"
+
+    def capacitor(self, circuit, name: str, node: str, c_f: float) -> None:
+        """Place capacitor ``name`` from ``node`` to the noise drive node (ground for DC)."""
+        if node in self.nodes:
+            raise ValueError(f"node {node!r} already has a noise-drive capacitor")
+        circuit.C(name, node, DRIVE_PREFIX + node, c_f)
+        self.nodes.append(node)
+        self.caps_f.append(float(c_f))
+
+    def johnson(self, plus: str, minus: str | None, r_ohm: float, temperature_k: float) -> None:
+        """Johnson noise of a resistor between ``plus`` and ``minus`` (None = ground) at T."""
+        self.white(plus, minus, johnson_current_psd(r_ohm, temperature_k), f"R{r_ohm:g}@{temperature_k:g}K")
+
+    def white(self, plus: str, minus: str | None, psd: float, label: str = "") -> None:
+        """A white current of two-sided PSD ``psd`` (A²/Hz) between two nodes."""
+        if psd < 0:
+            raise ValueError(f"noise PSD must be >= 0, got {psd}")
+        for n in (plus, minus):
+            if n is not None and n not in self.nodes:
+                raise ValueError(f"noise at node {n!r} needs a capacitor placed with NoisePlan.capacitor")
+        self.sources.append(NoiseSource(plus, minus, float(psd), label))
+
+    def incidence(self) -> np.ndarray:
+        """B (nodes × sources): +1 where a source's current enters a node, −1 where it leaves."""
+        b = np.zeros((len(self.nodes), len(self.sources)))
+        index = {n: i for i, n in enumerate(self.nodes)}
+        for k, s in enumerate(self.sources):
+            b[index[s.plus], k] += 1.0
+            if s.minus is not None:
+                b[index[s.minus], k] -= 1.0
+        return b
+
+    def node_psd(self) -> np.ndarray:
+        """Two-sided PSD matrix S = B·diag(s)·Bᵀ (A²/Hz) of the currents injected at the nodes."""
+        b = self.incidence()
+        return b @ np.diag([s.psd for s in self.sources]) @ b.T
+
+    def mixing(self, noise_step_s: float) -> np.ndarray:
+        """nodes × sources: the drive-voltage increment ΔW per unit standard normal of each source (V)."""
+        sd = np.sqrt(np.array([s.psd for s in self.sources]) * noise_step_s)
+        return (self.incidence() * sd[None, :]) / np.array(self.caps_f)[:, None]
+
+    def quanta(self, noise_step_s: float) -> np.ndarray:
+        """Per-node resolution of the noise file (V): 2⁻³⁰ of the rms increment of W_n per step.
+
+        The file stores W_n as integers in these units (fast to write and to parse); rounding changes
+        an increment's variance by q²/12, a relative 1e-19.
+        """
+        rms = np.sqrt((self.mixing(noise_step_s) ** 2).sum(axis=1))
+        return np.where(rms > 0, rms * 2.0**-30, 1.0)
+
+    def attach(self, circuit, noise_step_s: float) -> None:
+        """Add the XSPICE filesource driving every capacitor bottom plate; time column is in steps."""
+        ports = " ".join(DRIVE_PREFIX + n for n in self.nodes)
+        zeros = " ".join("0" for _ in self.nodes)
+        scale = " ".join(repr(float(q)) for q in self.quanta(noise_step_s))
+        circuit.raw_spice += (
+            f"a{MODEL_NAME} %v([{ports}]) {MODEL_NAME}\n"
+            f'.model {MODEL_NAME} filesource(file="{self.file_name}" amploffset=[{zeros}] '
+            f"amplscale=[{scale}] timeoffset=0 timescale={noise_step_s!r} timerelative=false "
+            "amplstep=false)\n"
+        )
+
+
+def stream_lines(
+    plan: NoisePlan, noise_step_s: float, n_steps: int, seed: int, chunk: int = 8192
+) -> Iterator[str]:
+    """Text of the noise file for ``plan``: lines ``k w_1 … w_n`` for k = 0 … n_steps + 2.
+
+    W_n(k·NT) = (1/C_n)·Σ_j B_nj·Q_j(k·NT) with Q_j independent Brownian charges, Var ΔQ_j = s_j·NT,
+    written as integers w_n = W_n / q_n (``NoisePlan.quanta``; the filesource scales them back).
+    Deterministic in ``seed`` (numpy PCG64); two steps past t_stop keep the source defined at the end.
+    Cost: O(n_steps · (sources + nodes)), ~0.15 µs per value to format; streamed in chunks so memory
+    stays O(chunk).
+    """
+    mix = plan.mixing(noise_step_s) / plan.quanta(noise_step_s)[:, None]
+    rng = np.random.default_rng(seed)
+    total = n_steps + 3
+    w = np.zeros(len(plan.nodes), dtype=np.int64)
+    fmt = "%d" * (len(plan.nodes) + 1)
+    fmt = " ".join(fmt[i : i + 2] for i in range(0, len(fmt), 2)) + "\n"
+    for start in range(0, total, chunk):
+        m = min(chunk, total - start)
+        z = rng.standard_normal((m, len(plan.sources)))
+        if start == 0:
+            z[0] = 0.0  # W(0) = 0
+        path = w + np.cumsum(np.rint(z @ mix.T).astype(np.int64), axis=0)
+        w = path[-1]
+        rows = np.column_stack([np.arange(start, start + m), path])
+        yield (fmt * m) % tuple(rows.ravel().tolist())

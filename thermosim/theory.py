@@ -1,0 +1,51 @@
+"""Exact references for linear noisy circuits (SI units throughout).
+
+A linear circuit with capacitance matrix C (F), conductance matrix G (S) and white node currents of
+two-sided PSD matrix S (A²/Hz) obeys  C dv = −G v dt + dQ,  E[dQ dQᵀ] = S dt.  With A = C⁻¹G and
+D = C⁻¹ S C⁻¹ its stationary covariance Σ (V²) solves the Lyapunov equation  A Σ + Σ Aᵀ = D.
+scipy's Bartels–Stewart solver is exact for any stable A, normal or not. Cost O(n³).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import linalg
+
+from .physics import K_B
+
+
+def lyapunov_covariance(a: np.ndarray, d: np.ndarray) -> np.ndarray:
+    """Σ solving A Σ + Σ Aᵀ = D for the drift dx = −A x dt + noise of diffusion D.
+
+    Raises ValueError if A is not stable (some eigenvalue with Re λ ≤ 0): no stationary state exists.
+    """
+    a, d = np.asarray(a, float), np.asarray(d, float)
+    lam = np.linalg.eigvals(a)
+    if np.min(lam.real) <= 0:
+        raise ValueError(
+            f"drift matrix is not stable (min Re λ = {np.min(lam.real):.3g}); no stationary state"
+        )
+    sigma = linalg.solve_continuous_lyapunov(a, d)
+    return 0.5 * (sigma + sigma.T)
+
+
+def circuit_covariance(c: np.ndarray, g: np.ndarray, s: np.ndarray) -> np.ndarray:
+    """Stationary node-voltage covariance (V²) of C dv = −G v dt + dQ with E[dQ dQᵀ] = S dt."""
+    c_inv = np.linalg.inv(np.asarray(c, float))
+    return lyapunov_covariance(c_inv @ g, c_inv @ s @ c_inv)
+
+
+def equipartition_covariance(c: np.ndarray, temperature_k: float) -> np.ndarray:
+    """kT·C⁻¹ (V²): the covariance of any passive RC network whose resistors all sit at T."""
+    return K_B * temperature_k * np.linalg.inv(np.asarray(c, float))
+
+
+def relaxation_times(c: np.ndarray, g: np.ndarray) -> tuple[float, float]:
+    """(fastest, slowest) relaxation time in seconds: 1/Re λ of A = C⁻¹G, extreme eigenvalues."""
+    rates = np.linalg.eigvals(np.linalg.solve(np.asarray(c, float), np.asarray(g, float))).real
+    return float(1.0 / rates.max()), float(1.0 / rates.min())
+
+
+def gaussian_density(x: np.ndarray, var: float, mean: float = 0.0) -> np.ndarray:
+    """Normal probability density N(mean, var) at x."""
+    return np.exp(-0.5 * (x - mean) ** 2 / var) / np.sqrt(2 * np.pi * var)
