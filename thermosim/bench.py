@@ -76,3 +76,124 @@ def bench_engine(repeats: int = 3, spec_name: str = "rc_single", verbose: bool =
         print(f"wall_over_ngspice        = {t_med / n_med:.3f}   (target <= 1.05)")
         print(f"points_per_noise_sample  = {ppn:.4f}  (target <= 1.5; TRNOISE/TRRANDOM ~4.4)")
     return figures
+
+
+# --- noise mechanisms -------------------------------------------------------------------------------
+# One RC (R = 1 MΩ, C = 1 pF, τ = 1 µs) at 300 K, noise step τ/10, each mechanism judged on the node
+# voltage at the noise-grid instants against the exact discrete theory of the noise it really injects.
+
+_R, _C, _T = 1e6, 1e-12, 300.0
+
+
+def _discrete_ktc_ratio(kind: str, h_over_tau: float) -> float:
+    """Exact stationary Var(v)/(kT/C) at the grid instants for white noise sampled every h and held
+    (``zoh``), linearly interpolated (``pwl``), or integrated exactly (``exact``: 1 by construction)."""
+    import numpy as np
+
+    a = h_over_tau
+    phi = np.exp(-a)
+    if kind == "exact":
+        return 1.0
+    # v_{k+1} = φ v_k + (h/C)(I0 w_k + I1 w_{k+1}); with σ_w²·h = 2kT/R the ratio is 2a·Var in units of I²
+    i_tot = (1 - phi) / a  # ∫0^1 e^{-a(1-u)} du
+    if kind == "zoh":
+        return i_tot**2 / (1 - phi**2) * 2 * a
+    i1 = 1 / a - (1 - phi) / a**2  # ∫0^1 u e^{-a(1-u)} du
+    i0 = i_tot - i1
+    m = phi * i1 + i0  # y_k = v_k − (h/C) I1 w_k obeys y_{k+1} = φ y_k + (h/C) m w_k
+    return (m**2 / (1 - phi**2) + i1**2) * 2 * a
+
+
+def bench_noise(n_samples: int = 2_000_000, verbose: bool = True) -> dict:
+    """kT/C, reproducibility and accepted points per noise sample for each noise mechanism tried."""
+    import hashlib
+
+    import numpy as np
+
+    from .physics import K_B
+    from .spice.noise import TRAN_OPTIONS, TSTEP_FRACTION, NoisePlan, stream_lines
+    from .spice.runner import run_netlist
+
+    tau = _R * _C
+    nt = tau / 10
+    na = float(np.sqrt(2 * K_B * _T / (_R * nt)))  # white level: σ²·NT = 2kT/R (two-sided)
+
+    def netlist(kind: str, n: int, seed: int) -> tuple[str, dict]:
+        t_stop = n * nt
+        head = f"* {kind}\n.options seed={seed}\nR1 n1 0 {_R!r}\n"
+        tran = f".tran {nt!r} {t_stop!r} 0 {nt!r}\n"
+        if kind == "trnoise":
+            return head + f"C1 n1 0 {_C!r}\nI1 0 n1 TRNOISE({na!r} {nt!r} 0 0)\n" + tran, {}
+        if kind == "trrandom":
+            return head + f"C1 n1 0 {_C!r}\nI1 0 n1 TRRANDOM(2 {nt!r} 0 {na!r} 0)\n" + tran, {}
+        if kind == "filesource_current":
+            rng = np.random.default_rng(seed)
+            text = "".join(f"{k} {w!r}\n" for k, w in enumerate((rng.standard_normal(n + 3) * na).tolist()))
+            src = (
+                f'C1 n1 0 {_C!r}\na1 %i([n1]) cur\n.model cur filesource(file="cur.txt" amploffset=[0] '
+                f"amplscale=[1] timeoffset=0 timescale={nt!r} timerelative=false amplstep=false)\n"
+            )
+            return head + src + tran, {"file": ("cur.txt", text)}
+        from PySpice.Spice.Netlist import Circuit
+
+        c = Circuit("drive")
+        plan = NoisePlan(file_name="drive.noise")
+        plan.capacitor(c, "1", "n1", _C)
+        plan.johnson("n1", None, _R, _T)
+        plan.attach(c, nt)
+        body = str(c).split("\n", 1)[1]
+        fixed = f".options {TRAN_OPTIONS}\n.tran {nt * TSTEP_FRACTION!r} {t_stop!r} 0 {nt!r}\n"
+        return head + body + fixed, {"stream": ("drive.noise", stream_lines(plan, nt, n, seed))}
+
+    def run(kind: str, n: int, seed: int, tmp: Path) -> tuple[np.ndarray, float]:
+        text, extra = netlist(kind, n, seed)
+        d = tmp / f"{kind}-{n}-{seed}"
+        d.mkdir()
+        noise = {}
+        if "file" in extra:
+            (d / extra["file"][0]).write_text(extra["file"][1])
+        if "stream" in extra:
+            noise = {"noise_file": extra["stream"][0], "noise_lines": extra["stream"][1]}
+        res = run_netlist(".title " + text + ".save v(n1)\n.end\n", d, **noise)
+        t, v = res.plot["time"], res.plot["v(n1)"]
+        grid = np.arange(int(20 * tau / nt), n) * nt
+        return np.interp(grid, t, v), res.plot.n_points / n
+
+    rows = {}
+    expected = {"trnoise": "pwl", "trrandom": "zoh", "filesource_current": "pwl", "capacitor_drive": "exact"}
+    with tempfile.TemporaryDirectory(prefix="thermosim-noise-") as tmp:
+        tmp = Path(tmp)
+        for kind, theory in expected.items():
+            v, ppn = run(kind, n_samples, 1, tmp)
+            ratio = float(v.var() / (K_B * _T / _C))
+            exp = float(_discrete_ktc_ratio(theory, nt / tau))
+            se = float(np.sqrt(2 * tau / (len(v) * nt)))  # relative SE of a variance, τ_int(v²) = τ
+            short = [hashlib.sha256(run(kind, 20_000, s, tmp)[0].tobytes()).hexdigest() for s in (7, 7, 8)]
+            rows[kind] = {
+                "ktc_ratio": ratio,
+                "expected_ratio": exp,
+                "bias": ratio / exp - 1,
+                "bias_se": se,
+                "reproducible": short[0] == short[1],
+                "seeds_differ": short[0] != short[2],
+                "points_per_noise_sample": ppn,
+            }
+            if verbose:
+                r = rows[kind]
+                print(
+                    f"  {kind}: kT/C ratio {ratio:.4f} vs {exp:.4f} ({r['bias']:+.2%} ± {se:.2%}), "
+                    f"reproducible {r['reproducible']}, {ppn:.3f} points/sample",
+                    file=sys.stderr,
+                )
+    if verbose:
+        print(
+            f"{'mechanism':<20}{'kT/C meas':>10}{'expected':>10}{'bias':>9}{'± SE':>8}{'same seed':>11}"
+            f"{'seeds differ':>14}{'points/sample':>15}"
+        )
+        for kind, r in rows.items():
+            print(
+                f"{kind:<20}{r['ktc_ratio']:>10.4f}{r['expected_ratio']:>10.4f}{r['bias']:>+9.2%}"
+                f"{r['bias_se']:>8.2%}{str(r['reproducible']):>11}{str(r['seeds_differ']):>14}"
+                f"{r['points_per_noise_sample']:>15.3f}"
+            )
+    return {"noise_step_over_tau": nt / tau, "n_samples": n_samples, "mechanisms": rows}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -76,8 +77,18 @@ class RunOutput:
     sample_times_s: np.ndarray
 
 
-def simulate(prep: Prepared, seed: int, run_dir: Path, keep: bool = False) -> RunOutput:
-    """Run ngspice on the prepared circuit with noise seeded by ``seed`` and judge it against theory."""
+def simulate(
+    prep: Prepared,
+    seed: int,
+    run_dir: Path,
+    keep: bool = False,
+    progress: Callable[[int], None] | None = None,
+) -> RunOutput:
+    """Run ngspice on the prepared circuit with noise seeded by ``seed`` and judge it against theory.
+
+    ``progress(steps)`` is called a few times a second with the number of noise steps simulated so far
+    (read off the growing raw file: one row of 8-byte values per accepted point).
+    """
     t0 = time.perf_counter()
     spec, built = prep.spec, prep.built
     res = run_netlist(
@@ -85,6 +96,7 @@ def simulate(prep: Prepared, seed: int, run_dir: Path, keep: bool = False) -> Ru
         run_dir,
         noise_file=built.noise.file_name,
         noise_lines=noise_lines(prep, seed),
+        on_output=(lambda size: progress(size // (8 * (1 + len(built.variables))))) if progress else None,
         timeout_s=spec.sim.timeout_s,
         keep=keep,
     )

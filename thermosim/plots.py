@@ -191,3 +191,17 @@ def save(fig_or_ax: Figure | Axes | np.ndarray | Sequence[Axes], path: str | os.
     finally:
         plt.close(fig)
     return out
+
+
+def run_figures(metrics: dict, samples: np.ndarray, outdir: Path) -> list[str]:
+    """hist.png (variables vs their theoretical Gaussians), cov.png (measured / theory / difference/SE)."""
+    names = metrics["variables"]
+    theory = np.asarray(metrics["cov_theory"])
+    axes = hist_grid(samples, np.diag(theory), np.asarray(metrics["mean_theory"]), names)
+    save(axes, outdir / "hist.png")
+    files = ["hist.png"]
+    if len(names) > 1:
+        axes = cov_heatmaps(np.asarray(metrics["cov"]), theory, names, cov_se=np.asarray(metrics["cov_se"]))
+        save(axes, outdir / "cov.png")
+        files.append("cov.png")
+    return files

@@ -1,4 +1,4 @@
-"""Figures of one run, and results/REPORT.md written by ``thermosim demo``."""
+"""results/REPORT.md, written by ``thermosim demo`` from the runs of the shipped specs."""
 
 from __future__ import annotations
 
@@ -11,28 +11,10 @@ import numpy as np
 DEMO_SPECS = ["rc_single", "rc_pair_thermal", "gauss4"]
 
 
-def run_figures(metrics: dict, samples: np.ndarray, outdir: Path) -> list[str]:
-    """hist.png (variables vs their theoretical Gaussians), cov.png (measured / theory / difference/SE)."""
-    from . import plots
-
-    names = metrics["variables"]
-    theory = np.asarray(metrics["cov_theory"])
-    axes = plots.hist_grid(samples, np.diag(theory), np.asarray(metrics["mean_theory"]), names)
-    plots.save(axes, outdir / "hist.png")
-    files = ["hist.png"]
-    if len(names) > 1:
-        axes = plots.cov_heatmaps(
-            np.asarray(metrics["cov"]), theory, names, cov_se=np.asarray(metrics["cov_se"])
-        )
-        plots.save(axes, outdir / "cov.png")
-        files.append("cov.png")
-    return files
-
-
 def demo(out: Path) -> int:
     """Run every demo spec, write results/<name>/ and results/REPORT.md; exit 1 if a check failed."""
-    from .cli import run_spec, summary_table
     from .results import atomic_write_text
+    from .runs import run_spec, summary_table
     from .spec import load_spec
 
     rows = []
@@ -53,7 +35,7 @@ def report_markdown(rows, total_s: float) -> str:
         "# thermosim report",
         "",
         f"thermosim {m0['thermosim_version']}, ngspice {m0['ngspice_version']}; written by `thermosim demo` "
-        f"in {total_s:.0f} s. Each circuit runs in ngspice with seeded thermal noise (see README, "
+        f"in {total_s:.0f} s. Each circuit runs in ngspice with seeded noise (see README, "
         '"Noise mechanism") and is judged against its exact stationary covariance (Lyapunov).',
         "",
         "## Measured vs theory",

@@ -13,7 +13,7 @@ import shutil
 import subprocess
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -79,8 +79,12 @@ def run_netlist(
     noise_lines: Iterable[str] | None = None,
     timeout_s: float = 3600.0,
     keep: bool = False,
+    on_output: Callable[[int], None] | None = None,
 ) -> RunResult:
     """Write ``netlist`` to ``run_dir``, run ngspice on it and read the transient plot.
+
+    ``on_output(bytes)`` is called about 4 times a second with the size of the raw file ngspice is
+    writing (it appends every accepted point), which tells how far the simulation has got.
 
     ``noise_lines`` (text chunks) are streamed into ``run_dir/noise_file`` through a FIFO while ngspice
     runs, so generating noise overlaps the simulation and costs no disk. On success the run directory is
@@ -115,6 +119,8 @@ def run_netlist(
             # a timer kills on timeout; a plain blocking wait avoids Popen.wait(timeout)'s polling sleeps
             timer = threading.Timer(timeout_s, proc.kill)
             timer.start()
+            if on_output:
+                threading.Thread(target=_watch, args=(proc, raw_path, on_output), daemon=True).start()
             code = proc.wait()
             timed_out = not timer.is_alive()
             timer.cancel()
@@ -181,6 +187,15 @@ def _raise_for_log(log: str, code: int, net_path: Path, log_path: Path) -> None:
             log=log_path,
             ngspice_message=m.group(0).strip(),
         )
+
+
+def _watch(proc: subprocess.Popen, raw_path: Path, on_output: Callable[[int], None]) -> None:
+    while proc.poll() is None:
+        try:
+            on_output(raw_path.stat().st_size)
+        except OSError:
+            pass
+        time.sleep(0.25)
 
 
 class _FifoWriter:
