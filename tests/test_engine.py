@@ -172,6 +172,15 @@ def test_foreign_netlist_with_control_block(tmp_path):
     assert (tmp_path / "out" / "metrics.json").exists()
 
 
+def test_referenced_files_are_found():
+    from thermosim.netlist_io import referenced_files
+
+    text = (
+        '.include models/nmos.lib\n.lib "corners.lib" tt\n.model m filesource(file="n.txt" amplstep=false)\n'
+    )
+    assert referenced_files(text + ".include /abs/x.lib\n") == ["models/nmos.lib", "corners.lib", "n.txt"]
+
+
 def test_control_tran_command_becomes_a_card(tmp_path):
     from thermosim.netlist_io import prepare_foreign
 

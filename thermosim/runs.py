@@ -14,7 +14,7 @@ from tqdm import tqdm
 
 from .analysis.stats import covariance_with_se, mean_with_se, resample_uniform, tau_int_columns
 from .experiment import prepare, simulate
-from .netlist_io import prepare_foreign
+from .netlist_io import prepare_foreign, referenced_files
 from .results import atomic_savez, atomic_write_json, atomic_write_text
 from .spice.runner import ngspice_version, run_netlist
 
@@ -88,10 +88,12 @@ def run_netlist_file(path: Path, probes=None, out=None, keep=False) -> dict:
         print(f"[thermosim] {path.name}: {note}", file=sys.stderr)
     t0 = time.perf_counter()
     run_dir = Path(tempfile.mkdtemp(prefix=f"thermosim-{path.stem}-"))
-    # copy sibling files (includes, noise files) so relative paths in the netlist resolve
-    for sib in path.parent.iterdir():
-        if sib.is_file() and sib != path and sib.stat().st_size < 2**30:
-            shutil.copy2(sib, run_dir / sib.name)
+    # the files the netlist reads by relative path (includes, filesource data) go along with it
+    for rel in referenced_files(text):
+        src = path.parent / rel
+        if src.is_file():
+            (run_dir / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, run_dir / rel)
     res = run_netlist(text, run_dir, keep=keep)
     volts = [n for n, ty in zip(res.plot.names, res.plot.types, strict=True) if ty == "voltage"]
     probes = [f"v({p.lower()})" if not p.lower().startswith("v(") else p.lower() for p in (probes or [])]

@@ -11,7 +11,6 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import fft as sfft
 
 __all__ = [
     "Check",
@@ -86,9 +85,11 @@ def autocorrelation(x: np.ndarray, max_lag: int | None = None) -> np.ndarray:
     if not 0 <= max_lag < n:
         raise ValueError(f"autocorrelation: max_lag must be in [0, {n - 1}], got {max_lag}")
     y = y - y.mean()
-    n_fft = sfft.next_fast_len(2 * n, real=True)
-    spec = sfft.rfft(y, n_fft)
-    acov = sfft.irfft(spec * np.conj(spec), n_fft)[: max_lag + 1]
+    n_fft = (
+        1 << (2 * n - 1).bit_length()
+    )  # power of two >= 2n (numpy's FFT: scipy.fft costs 0.14 s to import)
+    spec = np.fft.rfft(y, n_fft)
+    acov = np.fft.irfft(spec * np.conj(spec), n_fft)[: max_lag + 1]
     if not acov[0] > 0:
         raise ValueError("autocorrelation: series has zero variance")
     return acov / acov[0]
