@@ -142,7 +142,7 @@ def test_committed_netlist_runs_in_stock_ngspice(tmp_path, name):
     # The committed netlist reads its noise from '<name>.noise' next to it: write that file with
     # `thermosim noise`, then run plain `ngspice -b` with no thermosim in the loop.
     shutil.copy(ROOT / "netlists" / f"{name}.cir", tmp_path)
-    p = thermosim("noise", name, "--out", str(tmp_path / f"{name}.noise"))
+    p = thermosim("noise", name, "--out", str(tmp_path))
     assert p.returncode == 0, p.stderr
     r = subprocess.run(
         ["ngspice", "-b", "-r", "out.raw", f"{name}.cir"],

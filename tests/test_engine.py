@@ -104,15 +104,15 @@ def test_failures_carry_ngspice_message_and_paths(tmp_path, kind):
 
 
 def test_timeout(tmp_path):
-    from thermosim.experiment import noise_lines
+    from thermosim.experiment import noise_blocks
 
     prep = prepare(short_spec(t_stop=0.5))  # ~10 s of ngspice
     with pytest.raises(SpiceError, match="timed out after 0.5 s"):
         run_netlist(
             prep.netlist,
             tmp_path,
-            noise_file=prep.built.noise.file_name,
-            noise_lines=noise_lines(prep, 1),
+            noise_files=prep.built.noise.files(),
+            noise_blocks=noise_blocks(prep, 1),
             timeout_s=0.5,
         )
 
@@ -121,13 +121,13 @@ def test_truncated_raw_is_detected(tmp_path):
     from thermosim.spice.raw import read_tran
 
     prep = prepare(short_spec())
-    from thermosim.experiment import noise_lines
+    from thermosim.experiment import noise_blocks
 
     res = run_netlist(
         prep.netlist,
         tmp_path,
-        noise_file=prep.built.noise.file_name,
-        noise_lines=noise_lines(prep, 1),
+        noise_files=prep.built.noise.files(),
+        noise_blocks=noise_blocks(prep, 1),
         keep=True,
     )
     raw = res.run_dir / "out.raw"
@@ -145,8 +145,8 @@ def test_no_writer_thread_left_when_ngspice_fails(tmp_path):
         run_netlist(
             "* bad\nQ1 a b c nomodel\n.tran 1n 1u\n.end\n",
             tmp_path,
-            noise_file="n.noise",
-            noise_lines=iter(["0 0\n"] * 10),
+            noise_files=["n.noise"],
+            noise_blocks=iter([["0 0\n"]] * 10),
         )
     assert not [t for t in threading.enumerate() if t.name == "thermosim-noise-writer"]
     assert not (tmp_path / "n.noise").exists()
@@ -186,3 +186,17 @@ def test_control_tran_command_becomes_a_card(tmp_path):
 
     text, notes = prepare_foreign("* x\nR1 a 0 1k\n.control\ntran 1n 1u\n.endc\n.end\n")
     assert ".tran 1n 1u\n.end" in text and len(notes) == 2
+
+
+def test_forty_node_ring_spans_several_noise_files(tmp_path):
+    # 40 nodes need two filesource instances (≤ 24 columns each, see spice/noise.py): equipartition
+    # Σ = kT·C⁻¹ must hold across both; every mean/variance/covariance within the Bonferroni k·SE.
+    from thermosim.bench import _ring_rc_table
+
+    prep = prepare(spec_from_table(_ring_rc_table(40, 60_000)))
+    assert len(prep.built.noise.files()) == 2
+    m = simulate(prep, 5, tmp_path).metrics
+    np.testing.assert_allclose(np.asarray(m["cov_theory"]), K_B * 300 / 1e-12 * np.eye(40), atol=1e-12)
+    failed = [c for c in m["checks"] if not c["passed"]]
+    assert not failed, failed[:3]
+    assert m["grid_alignment"] >= 0.999

@@ -7,7 +7,7 @@ import pytest
 from PySpice.Spice.Netlist import Circuit
 
 from thermosim.physics import K_B
-from thermosim.spice.noise import NoisePlan, stream_lines
+from thermosim.spice.noise import NoisePlan, stream_blocks
 
 
 def plan_pair(t=300.0):
@@ -32,17 +32,21 @@ def test_noise_needs_a_capacitor():
         plan.white("x", None, 1e-24)
 
 
-def parse(lines):
-    return np.array([[float(v) for v in row.split()] for row in "".join(lines).splitlines()])
+def text(plan, *args, **kw):
+    return "".join(chunk for (chunk,) in stream_blocks(plan, *args, **kw))
+
+
+def parse(txt):
+    return np.array([[float(v) for v in row.split()] for row in txt.splitlines()])
 
 
 def test_stream_is_seeded_and_starts_at_zero():
     _, plan = plan_pair()
-    a = "".join(stream_lines(plan, 1e-7, 1000, seed=5, chunk=300))
-    b = "".join(stream_lines(plan, 1e-7, 1000, seed=5, chunk=128))
-    c = "".join(stream_lines(plan, 1e-7, 1000, seed=6))
+    a = text(plan, 1e-7, 1000, seed=5, chunk=300)
+    b = text(plan, 1e-7, 1000, seed=5, chunk=128)
+    c = text(plan, 1e-7, 1000, seed=6)
     assert a == b and a != c
-    rows = parse([a])
+    rows = parse(a)
     assert rows.shape == (1003, 3)
     np.testing.assert_array_equal(rows[:, 0], np.arange(1003))
     np.testing.assert_array_equal(rows[0, 1:], 0.0)
@@ -53,7 +57,7 @@ def test_stream_increments_have_the_injected_charge_covariance():
     # variance is sqrt(2/n) = 1 %; of a covariance sqrt((1+ρ²)/n)/ρ relative. Allow 4 SE.
     _, plan = plan_pair()
     nt, n = 1e-7, 20000
-    rows = parse(stream_lines(plan, nt, n, seed=1))
+    rows = parse(text(plan, nt, n, seed=1))
     dq = np.diff(rows[:, 1:], axis=0)[:n] * plan.quanta(nt) * np.array(plan.caps_f)
     expected = plan.node_psd() * nt
     est = dq.T @ dq / len(dq)
@@ -63,10 +67,26 @@ def test_stream_increments_have_the_injected_charge_covariance():
 
 def test_attach_writes_filesource_with_vector_ports():
     c, plan = plan_pair()
-    plan.file_name = "x.noise"
+    plan.file_stem = "x"
     plan.attach(c, 1e-7)
-    text = str(c)
-    assert "%v([nz_a nz_b])" in text and 'file="x.noise"' in text and "timescale=1e-07" in text
+    net = str(c)
+    assert "%v([nz_a nz_b])" in net and 'file="x.noise"' in net and "timescale=1e-07" in net
     q = plan.quanta(1e-7)
-    assert f"amplscale=[{float(q[0])!r} {float(q[1])!r}]" in text
-    assert "C1 a nz_a" in text
+    assert f"amplscale=[{float(q[0])!r} {float(q[1])!r}]" in net
+    assert "C1 a nz_a" in net
+
+
+def test_many_nodes_split_into_files_with_short_lines():
+    # ngspice's filesource reads a line into 512 bytes: every line of every file must be shorter
+    c = Circuit("t")
+    plan = NoisePlan(file_stem="big")
+    for i in range(60):
+        plan.capacitor(c, str(i), f"n{i}", 1e-12)
+        plan.johnson(f"n{i}", None, 1e6, 300.0)
+    assert plan.files() == ["big.0.noise", "big.1.noise", "big.2.noise"]
+    blocks = list(stream_blocks(plan, 1e-7, 200_000, seed=1, chunk=50_000))
+    assert all(len(b) == 3 for b in blocks)
+    longest = max(len(line) for b in blocks for chunk in b for line in chunk.splitlines())
+    assert longest < 400
+    plan.attach(c, 1e-7)
+    assert str(c).count("filesource(") == 3

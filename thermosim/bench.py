@@ -17,7 +17,7 @@ from pathlib import Path
 
 
 def bench_engine(repeats: int = 3, spec_name: str = "rc_single", verbose: bool = True) -> dict:
-    from .experiment import noise_lines, prepare
+    from .experiment import noise_blocks, prepare
     from .spec import load_spec
 
     spec = load_spec(spec_name)
@@ -25,8 +25,9 @@ def bench_engine(repeats: int = 3, spec_name: str = "rc_single", verbose: bool =
     with tempfile.TemporaryDirectory(prefix="thermosim-bench-") as tmp:
         tmp = Path(tmp)
         (tmp / "circuit.cir").write_text(prep.netlist)
-        with open(tmp / prep.built.noise.file_name, "w") as f:
-            for chunk in noise_lines(prep, spec.sim.seed):
+        (name,) = prep.built.noise.files()
+        with open(tmp / name, "w") as f:
+            for (chunk,) in noise_blocks(prep, spec.sim.seed):
                 f.write(chunk)
         ts, ns, ppn = [], [], None
         for i in range(repeats):
@@ -111,7 +112,7 @@ def bench_noise(n_samples: int = 2_000_000, verbose: bool = True) -> dict:
     import numpy as np
 
     from .physics import K_B
-    from .spice.noise import TRAN_OPTIONS, TSTEP_FRACTION, NoisePlan, stream_lines
+    from .spice.noise import TRAN_OPTIONS, TSTEP_FRACTION, NoisePlan, stream_blocks
     from .spice.runner import run_netlist
 
     tau = _R * _C
@@ -137,13 +138,13 @@ def bench_noise(n_samples: int = 2_000_000, verbose: bool = True) -> dict:
         from PySpice.Spice.Netlist import Circuit
 
         c = Circuit("drive")
-        plan = NoisePlan(file_name="drive.noise")
+        plan = NoisePlan(file_stem="drive")
         plan.capacitor(c, "1", "n1", _C)
         plan.johnson("n1", None, _R, _T)
         plan.attach(c, nt)
         body = str(c).split("\n", 1)[1]
         fixed = f".options {TRAN_OPTIONS}\n.tran {nt * TSTEP_FRACTION!r} {t_stop!r} 0 {nt!r}\n"
-        return head + body + fixed, {"stream": ("drive.noise", stream_lines(plan, nt, n, seed))}
+        return head + body + fixed, {"stream": (plan.files(), stream_blocks(plan, nt, n, seed))}
 
     def run(kind: str, n: int, seed: int, tmp: Path) -> tuple[np.ndarray, float]:
         text, extra = netlist(kind, n, seed)
@@ -153,7 +154,7 @@ def bench_noise(n_samples: int = 2_000_000, verbose: bool = True) -> dict:
         if "file" in extra:
             (d / extra["file"][0]).write_text(extra["file"][1])
         if "stream" in extra:
-            noise = {"noise_file": extra["stream"][0], "noise_lines": extra["stream"][1]}
+            noise = {"noise_files": extra["stream"][0], "noise_blocks": extra["stream"][1]}
         res = run_netlist(".title " + text + ".save v(n1)\n.end\n", d, **noise)
         t, v = res.plot["time"], res.plot["v(n1)"]
         grid = np.arange(int(20 * tau / nt), n) * nt
@@ -197,3 +198,83 @@ def bench_noise(n_samples: int = 2_000_000, verbose: bool = True) -> dict:
                 f"{r['points_per_noise_sample']:>15.3f}"
             )
     return {"noise_step_over_tau": nt / tau, "n_samples": n_samples, "mechanisms": rows}
+
+
+# --- sweeps -----------------------------------------------------------------------------------------
+
+
+def _ring_rc_table(n: int, steps: int) -> dict:
+    """N RC units (1 pF, 1 MΩ) in a ring, each coupled to its two neighbours by 1 MΩ; thermal noise."""
+    coupling = [[0.0] * n for _ in range(n)]
+    for i in range(n):
+        for j in ((i + 1) % n, (i - 1) % n):
+            if j != i:
+                coupling[i][j] = 1e-6
+    return {
+        "name": f"ring{n}",
+        "family": "rc",
+        "circuit": {"c_f": 1e-12, "r_ohm": 1e6, "coupling_s": coupling, "noise": "thermal"},
+        "sim": {"t_stop_s": steps * 3.33e-8, "noise_step_s": 3.33e-8, "burn_in_s": 0.0},
+    }
+
+
+def bench_sweep(verbose: bool = True) -> dict:
+    """Process pool with 2 workers vs 1, Dask local cluster vs pool, and ngspice cost per unit per step."""
+    import os
+
+    from .experiment import noise_blocks, prepare
+    from .spec import spec_from_table
+    from .spice.runner import run_netlist
+    from .sweep import _sweep_from_table
+    from .sweep_run import run_sweep
+
+    say = (lambda *a: print(*a, file=sys.stderr)) if verbose else (lambda *a: None)
+    # the same 8-point sweep (rc_single, 2e6 noise steps ≈ 4 s of ngspice per point) three ways
+    sweep = _sweep_from_table(
+        {
+            "name": "bench8",
+            "base": "rc_single",
+            "metrics": ["var_ratio[0]", "n_points"],
+            "set": {"sim.t_stop_s": 0.2},
+            "axes": [{"key": "circuit.temperature_k", "values": [100.0 * (i + 1) for i in range(8)]}],
+        }
+    )
+    times, tables = {}, {}
+    with tempfile.TemporaryDirectory(prefix="thermosim-bench-sweep-") as tmp:
+        for label, workers, dask in (("pool1", 1, False), ("pool2", 2, False), ("dask2", 2, True)):
+            out = Path(tmp) / label
+            t0 = time.perf_counter()
+            res = run_sweep(sweep, out, workers=workers, dask=dask, log=open(os.devnull, "w"))
+            times[label] = time.perf_counter() - t0
+            if res["failed"]:
+                raise RuntimeError(f"bench sweep: {res['failed']} points failed ({label})")
+            tables[label] = (out / "table.csv").read_text()
+            say(f"  8-point sweep, {label}: {times[label]:.2f} s")
+        cost = {}
+        for n in (8, 64, 512):
+            steps = max(20_000, 4_000_000 // n)  # ≥ 1 s of ngspice, so its start-up does not count
+            prep = prepare(spec_from_table(_ring_rc_table(n, steps)))
+            res = run_netlist(
+                prep.netlist,
+                Path(tmp) / f"ring{n}",
+                noise_files=prep.built.noise.files(),
+                noise_blocks=noise_blocks(prep, 1),
+            )
+            cost[str(n)] = res.wall_s / (n * prep.n_steps)
+            say(f"  ring of {n} RC units: {res.wall_s:.2f} s of ngspice for {prep.n_steps} steps")
+    figures = {
+        "speedup_2_workers": times["pool1"] / times["pool2"],
+        "dask_over_pool": times["dask2"] / times["pool2"],
+        "same_table_all_executors": len(set(tables.values())) == 1,
+        "sweep_s": times,
+        "cost_per_unit_step_s": cost,
+        "cost_max_over_min": max(cost.values()) / min(cost.values()),
+    }
+    if verbose:
+        print(f"speedup_2_workers   = {figures['speedup_2_workers']:.3f}  (target >= 1.85)")
+        print(f"dask_over_pool      = {figures['dask_over_pool']:.3f}  (target within 1 ± 0.10)")
+        print(f"identical tables    = {figures['same_table_all_executors']}")
+        for n, c in cost.items():
+            print(f"cost per unit per step, N = {n:>3}: {c * 1e9:.3f} ns")
+        print(f"cost max/min        = {figures['cost_max_over_min']:.2f}  (target <= 2)")
+    return figures

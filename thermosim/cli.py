@@ -52,15 +52,35 @@ def _parser() -> argparse.ArgumentParser:
     z = sub.add_parser("noise", help="write the seeded noise file a netlist reads (for stock ngspice runs)")
     z.add_argument("spec")
     z.add_argument("--seed", type=int)
-    z.add_argument("--out", type=Path, help="file to write (default: netlists/<name>.noise)")
+    z.add_argument("--out", type=Path, help="directory to write to (default: netlists/)")
     z.set_defaults(func=cmd_noise)
+
+    sw = sub.add_parser("sweep", help="run a sweep spec (circuits/sweeps/NAME.toml or a path)")
+    sw.add_argument("sweep")
+    sw.add_argument("--workers", type=int, default=None, help="parallel runs (default: all cores)")
+    ex = sw.add_mutually_exclusive_group()
+    ex.add_argument("--dask", action="store_true", help="start a local Dask cluster with --workers workers")
+    ex.add_argument(
+        "--scheduler", metavar="ADDR", help="submit to an existing Dask scheduler, e.g. tcp://host:8786"
+    )
+    sw.add_argument(
+        "--resume", action="store_true", help="reuse every finished point in the output directory"
+    )
+    sw.add_argument("--out", type=Path, help="output directory (default results/sweeps/<name>)")
+    sw.set_defaults(func=cmd_sweep)
+
+    pl = sub.add_parser("plot", help="re-plot a sweep from its table.csv without simulating")
+    pl.add_argument("sweep_dir", type=Path)
+    pl.add_argument("--x", help="axis for the horizontal axis (default: the first)")
+    pl.add_argument("--y", nargs="+", help="metrics to plot (default: the sweep's)")
+    pl.set_defaults(func=cmd_plot)
 
     d = sub.add_parser("demo", help="run the shipped specs and write results/REPORT.md")
     d.add_argument("--out", type=Path, default=Path("results"))
     d.set_defaults(func=cmd_demo)
 
     b = sub.add_parser("bench", help="benchmarks that print ratios measured side by side")
-    b.add_argument("name", choices=["engine", "noise"])
+    b.add_argument("name", choices=["engine", "noise", "sweep"])
     b.add_argument("--json", action="store_true")
     b.add_argument("--repeats", type=int, default=3)
     b.set_defaults(func=cmd_bench)
@@ -123,16 +143,51 @@ def cmd_netlists(args) -> int:
 
 
 def cmd_noise(args) -> int:
-    from .experiment import noise_lines, prepare
-    from .results import atomic_write_text
+    from .experiment import noise_blocks, prepare
     from .spec import NETLISTS_DIR, load_spec
 
     spec = load_spec(args.spec)
     prep = prepare(spec)
     seed = spec.sim.seed if args.seed is None else args.seed
-    out = args.out or NETLISTS_DIR / prep.built.noise.file_name
-    atomic_write_text(out, "".join(noise_lines(prep, seed)))
-    print(f"wrote {out} ({prep.n_steps + 3:,} lines, seed {seed})")
+    outdir = args.out or NETLISTS_DIR
+    outdir.mkdir(parents=True, exist_ok=True)
+    names = prep.built.noise.files()
+    tmp = [outdir / f".{n}.partial" for n in names]
+    try:
+        files = [open(p, "w") for p in tmp]
+        for block in noise_blocks(prep, seed):
+            for f, chunk in zip(files, block, strict=True):
+                f.write(chunk)
+        for f, p, n in zip(files, tmp, names, strict=True):
+            f.close()
+            p.replace(outdir / n)
+    finally:
+        for p in tmp:
+            p.unlink(missing_ok=True)
+    print(f"wrote {', '.join(str(outdir / n) for n in names)} ({prep.n_steps + 3:,} lines each, seed {seed})")
+    return 0
+
+
+def cmd_sweep(args) -> int:
+    import os
+
+    from .sweep import load_sweep
+    from .sweep_run import run_sweep
+
+    sweep = load_sweep(args.sweep)
+    workers = args.workers or os.cpu_count() or 1
+    if workers < 1:
+        raise ValueError(f"--workers must be >= 1, got {workers}")
+    out = args.out or Path("results") / "sweeps" / sweep.name
+    res = run_sweep(sweep, out, workers=workers, dask=args.dask, scheduler=args.scheduler, resume=args.resume)
+    return 1 if res["failed"] else 0
+
+
+def cmd_plot(args) -> int:
+    from .sweep_run import replot
+
+    files = replot(args.sweep_dir, x=args.x, y=args.y)
+    print(f"wrote {', '.join(str(args.sweep_dir / f) for f in files)}")
     return 0
 
 
@@ -147,8 +202,12 @@ def cmd_bench(args) -> int:
 
     if args.name == "engine":
         figures = bench_engine(repeats=args.repeats, verbose=not args.json)
-    else:
+    elif args.name == "noise":
         figures = bench_noise(verbose=not args.json)
+    else:
+        from .bench import bench_sweep
+
+        figures = bench_sweep(verbose=not args.json)
     if args.json:
         print(json.dumps(figures))
     return 0

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from . import __version__
 from .analysis.gaussian import compare_gaussian
@@ -50,13 +51,13 @@ def prepare(spec: Spec) -> Prepared:
             f"(10 × slowest relaxation time {built.tau_slow_s:g} s); run longer"
         )
     plan = built.noise
-    plan.file_name = f"{spec.name}.noise"
+    plan.file_stem = spec.name
     plan.attach(built.circuit, step)
     text = (
         f"{str(built.circuit).rstrip()}\n"
         f"* thermosim {__version__}: spec '{spec.name}', family '{spec.family}'.\n"
         "* Noise: the filesource reads\n"
-        f"* '{plan.file_name}' (lines 'k W1 ... Wn', time k x {step!r} s),\n"
+        f"* {', '.join(plan.files())} (lines 'k w1 ... wn', time k x {step!r} s),\n"
         f"* made by `thermosim noise {spec.name}`.\n"
         f".options {spice_noise.TRAN_OPTIONS}\n"
         f".save {' '.join(f'v({v})' for v in built.variables)}\n"
@@ -66,8 +67,9 @@ def prepare(spec: Spec) -> Prepared:
     return Prepared(spec=spec, built=built, noise_step_s=step, n_steps=n_steps, burn_in_s=burn, netlist=text)
 
 
-def noise_lines(prep: Prepared, seed: int):
-    return spice_noise.stream_lines(prep.built.noise, prep.noise_step_s, prep.n_steps, seed)
+def noise_blocks(prep: Prepared, seed: int):
+    """The seeded noise text of a prepared run, block by block (one chunk per noise file)."""
+    return spice_noise.stream_blocks(prep.built.noise, prep.noise_step_s, prep.n_steps, seed)
 
 
 @dataclass
@@ -94,8 +96,8 @@ def simulate(
     res = run_netlist(
         prep.netlist,
         run_dir,
-        noise_file=built.noise.file_name,
-        noise_lines=noise_lines(prep, seed),
+        noise_files=built.noise.files(),
+        noise_blocks=noise_blocks(prep, seed),
         on_output=(lambda size: progress(size // (8 * (1 + len(built.variables))))) if progress else None,
         timeout_s=spec.sim.timeout_s,
         keep=keep,
@@ -106,9 +108,10 @@ def simulate(
     names = list(built.variables)
     # the grid oversamples the fastest mode 10×: estimate correlation times on every few samples
     thin = max(1, int(built.tau_fast_s / prep.noise_step_s / 2.5))
-    metrics, checks = compare_gaussian(
-        samples, prep.noise_step_s, built.mean_theory, built.cov_theory, names, thin=thin
-    )
+    with threadpool_limits(limits=1, user_api="blas"):  # same summation order, same bits, everywhere
+        metrics, checks = compare_gaussian(
+            samples, prep.noise_step_s, built.mean_theory, built.cov_theory, names, thin=thin
+        )
     checks.append(check("noise_grid_alignment", alignment, 1.0, 1.0 - MIN_ALIGNMENT, 1.0))
     n_noise = prep.n_steps
     metrics = {
@@ -122,6 +125,7 @@ def simulate(
         "n_points": int(res.plot.n_points),
         "n_noise_samples": n_noise,
         "points_per_noise_sample": res.plot.n_points / n_noise,
+        "points_per_sim_s": res.plot.n_points / prep.t_stop_s,
         "noise_step_s": prep.noise_step_s,
         "t_stop_s": prep.t_stop_s,
         "burn_in_s": prep.burn_in_s,

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 DEMO_SPECS = ["rc_single", "rc_pair_thermal", "gauss4"]
+DEMO_SWEEPS = ["noise_step", "gauss4_temperature"]
 
 
 def demo(out: Path) -> int:
@@ -24,9 +25,54 @@ def demo(out: Path) -> int:
         m = run_spec(spec, out=out / name)
         print(summary_table(m), file=sys.stderr)
         rows.append((spec, m))
-    atomic_write_text(out / "REPORT.md", report_markdown(rows, time.perf_counter() - t0))
+    import os
+
+    from .sweep import load_sweep
+    from .sweep_run import run_sweep
+
+    sweeps = []
+    for name in DEMO_SWEEPS:
+        sweep = load_sweep(name)
+        res = run_sweep(sweep, out / "sweeps" / name, workers=os.cpu_count() or 1)
+        sweeps.append((sweep, res))
+    text = report_markdown(rows, time.perf_counter() - t0) + sweeps_markdown(sweeps, out)
+    atomic_write_text(out / "REPORT.md", text)
     print(f"[thermosim] wrote {out / 'REPORT.md'}", file=sys.stderr)
-    return 0 if all(m["passed"] for _, m in rows) else 1
+    return 0 if all(m["passed"] for _, m in rows) and not any(r["failed"] for _, r in sweeps) else 1
+
+
+def sweeps_markdown(sweeps, out: Path) -> str:
+    """The sweeps section: description, replica mean ± SE per point, and the figures."""
+    import csv
+
+    from .plots import metric_figure
+
+    lines = ["", "## Sweeps", ""]
+    for sweep, res in sweeps:
+        d = out / "sweeps" / sweep.name
+        lines += [
+            f"### {sweep.name}",
+            "",
+            sweep.description,
+            "",
+            f"{res['total']} runs ({sweep.replicas} replicas per point) in {res['wall_s']:.0f} s; "
+            f"`thermosim sweep {sweep.name}`, table in `sweeps/{sweep.name}/table.csv`.",
+            "",
+        ]
+        with open(d / "summary.csv") as f:
+            rows = list(csv.DictReader(f))
+        axes = [a.key for a in sweep.axes]
+        head = axes + [f"{m} (mean ± SE)" for m in sweep.metrics]
+        lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+        for r in rows:
+            cells = [f"{float(r[a]):.3g}" for a in axes]
+            cells += [f"{float(r[m + ' mean']):.4g} ± {float(r[m + ' se']):.2g}" for m in sweep.metrics]
+            lines.append("| " + " | ".join(cells) + " |")
+        lines.append("")
+        for m in sweep.metrics:
+            lines.append(f"![{sweep.name} {m}](sweeps/{sweep.name}/{metric_figure(m)})")
+        lines.append("")
+    return "\n".join(lines)
 
 
 def report_markdown(rows, total_s: float) -> str:

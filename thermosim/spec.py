@@ -88,19 +88,40 @@ def find_spec(name_or_path: str | Path) -> Path:
     raise SpecError(f"{name_or_path}: no such spec (known: {names})")
 
 
-def load_spec(name_or_path: str | Path) -> Spec:
-    """Read, parse and validate a spec file; raises SpecError naming the file and key."""
-    path = find_spec(name_or_path)
+def read_toml(path: Path) -> dict:
+    """Parse a TOML file; SpecError naming the file when it cannot be read or parsed."""
     try:
-        table = tomllib.loads(path.read_text())
+        return tomllib.loads(Path(path).read_text())
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
         raise SpecError(f"{path}: not valid TOML: {err}") from None
     except OSError as err:
         raise SpecError(f"{path}: cannot read: {err.strerror}") from None
+
+
+def load_spec(name_or_path: str | Path) -> Spec:
+    """Read, parse and validate a spec file; raises SpecError naming the file and key."""
+    path = find_spec(name_or_path)
+    table = read_toml(path)
     try:
         return spec_from_table(table, path)
     except SpecError as err:
         raise SpecError(f"{path}: {err}") from None
+
+
+def with_overrides(table: dict, overrides: dict[str, Any]) -> dict:
+    """A deep copy of a spec table with dotted keys set (``{"sim.seed": 3}``); validation is the caller's.
+
+    Only ``circuit.*`` and ``sim.*`` may be overridden (name and family define the circuit).
+    """
+    import copy
+
+    out = copy.deepcopy(table)
+    for key, value in overrides.items():
+        parts = key.split(".")
+        if len(parts) != 2 or parts[0] not in ("circuit", "sim"):
+            raise SpecError(f"'{key}' is not a circuit or sim parameter (write 'circuit.NAME' or 'sim.NAME')")
+        out.setdefault(parts[0], {})[parts[1]] = value
+    return out
 
 
 def spec_from_table(table: dict, path: Path | None = None) -> Spec:

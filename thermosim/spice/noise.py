@@ -34,6 +34,11 @@ TRAN_OPTIONS = "trtol=1e6 chgtol=1"
 TSTEP_FRACTION = 100 / 128
 MODEL_NAME = "thermosim_noise"
 DRIVE_PREFIX = "nz_"
+# ngspice's filesource reads each line into a 512-byte buffer and silently treats the rest of a longer
+# line as the next line (checked in its source, file_source/cfunc.mod). Each file therefore carries at
+# most MAX_PORTS columns: the step index (≤ 11 characters) plus ≤ 16 characters per value stays < 512.
+MAX_PORTS = 24
+MAX_VALUE = 10**14  # |w| beyond this would need more than 16 characters
 
 
 @dataclass(frozen=True)
@@ -60,7 +65,7 @@ class NoisePlan:
     nodes: list[str] = field(default_factory=list)
     caps_f: list[float] = field(default_factory=list)
     sources: list[NoiseSource] = field(default_factory=list)
-    file_name: str = "noise.fifo"
+    file_stem: str = "noise"
 
     def capacitor(self, circuit, name: str, node: str, c_f: float) -> None:
         """Place capacitor ``name`` from ``node`` to the noise drive node (ground for DC)."""
@@ -112,42 +117,61 @@ class NoisePlan:
         rms = np.sqrt((self.mixing(noise_step_s) ** 2).sum(axis=1))
         return np.where(rms > 0, rms * 2.0**-30, 1.0)
 
+    def groups(self) -> list[range]:
+        """Node index ranges, one per filesource instance and noise file (≤ MAX_PORTS each)."""
+        return [range(i, min(i + MAX_PORTS, len(self.nodes))) for i in range(0, len(self.nodes), MAX_PORTS)]
+
+    def files(self) -> list[str]:
+        """The noise file names the netlist reads, one per group."""
+        n = len(self.groups())
+        return [f"{self.file_stem}.noise"] if n == 1 else [f"{self.file_stem}.{g}.noise" for g in range(n)]
+
     def attach(self, circuit, noise_step_s: float) -> None:
-        """Add the XSPICE filesource driving every capacitor bottom plate; time column is in steps."""
-        ports = " ".join(DRIVE_PREFIX + n for n in self.nodes)
-        zeros = " ".join("0" for _ in self.nodes)
-        scale = " ".join(repr(float(q)) for q in self.quanta(noise_step_s))
-        circuit.raw_spice += (
-            f"a{MODEL_NAME} %v([{ports}]) {MODEL_NAME}\n"
-            f'.model {MODEL_NAME} filesource(file="{self.file_name}" amploffset=[{zeros}] '
-            f"amplscale=[{scale}] timeoffset=0 timescale={noise_step_s!r} timerelative=false "
-            "amplstep=false)\n"
-        )
+        """Add the XSPICE filesources driving the capacitor bottom plates; time column is in steps."""
+        quanta = self.quanta(noise_step_s)
+        for g, (idx, name) in enumerate(zip(self.groups(), self.files(), strict=True)):
+            ports = " ".join(DRIVE_PREFIX + self.nodes[i] for i in idx)
+            zeros = " ".join("0" for _ in idx)
+            scale = " ".join(repr(float(quanta[i])) for i in idx)
+            model = f"{MODEL_NAME}{g}"
+            circuit.raw_spice += (
+                f"a{model} %v([{ports}]) {model}\n"
+                f'.model {model} filesource(file="{name}" amploffset=[{zeros}] amplscale=[{scale}] '
+                f"timeoffset=0 timescale={noise_step_s!r} timerelative=false amplstep=false)\n"
+            )
 
 
-def stream_lines(
+def stream_blocks(
     plan: NoisePlan, noise_step_s: float, n_steps: int, seed: int, chunk: int = 8192
-) -> Iterator[str]:
-    """Text of the noise file for ``plan``: lines ``k w_1 … w_n`` for k = 0 … n_steps + 2.
+) -> Iterator[list[str]]:
+    """Text of the noise files of ``plan``, block by block: each item holds one chunk per file
+    (``plan.files()``) covering the same steps; lines ``k w_1 … w_m`` for k = 0 … n_steps + 2.
 
     W_n(k·NT) = (1/C_n)·Σ_j B_nj·Q_j(k·NT) with Q_j independent Brownian charges, Var ΔQ_j = s_j·NT,
     written as integers w_n = W_n / q_n (``NoisePlan.quanta``; the filesource scales them back).
     Deterministic in ``seed`` (numpy PCG64); two steps past t_stop keep the source defined at the end.
-    Cost: O(n_steps · (sources + nodes)), ~0.15 µs per value to format; streamed in chunks so memory
-    stays O(chunk).
+    Cost: O(n_steps · (sources + nodes)), ~0.15 µs per value to format; memory O(chunk · nodes).
     """
-    mix = plan.mixing(noise_step_s) / plan.quanta(noise_step_s)[:, None]
+    from scipy import sparse
+
+    # sparse and single-threaded (no BLAS): the same bits whatever the machine's thread settings
+    mix_t = sparse.csr_matrix((plan.mixing(noise_step_s) / plan.quanta(noise_step_s)[:, None]).T)
     rng = np.random.default_rng(seed)
     total = n_steps + 3
     w = np.zeros(len(plan.nodes), dtype=np.int64)
-    fmt = "%d" * (len(plan.nodes) + 1)
-    fmt = " ".join(fmt[i : i + 2] for i in range(0, len(fmt), 2)) + "\n"
+    groups = plan.groups()
+    fmts = [" ".join(["%d"] * (len(g) + 1)) + "\n" for g in groups]
     for start in range(0, total, chunk):
         m = min(chunk, total - start)
         z = rng.standard_normal((m, len(plan.sources)))
         if start == 0:
             z[0] = 0.0  # W(0) = 0
-        path = w + np.cumsum(np.rint(z @ mix.T).astype(np.int64), axis=0)
+        path = w + np.cumsum(np.rint(np.asarray(z @ mix_t)).astype(np.int64), axis=0)
         w = path[-1]
-        rows = np.column_stack([np.arange(start, start + m), path])
-        yield (fmt * m) % tuple(rows.ravel().tolist())
+        if np.abs(w).max(initial=0) >= MAX_VALUE:
+            raise ValueError("noise path outgrew the filesource line format; use fewer noise steps per run")
+        k = np.arange(start, start + m)
+        yield [
+            (fmt * m) % tuple(np.column_stack([k, path[:, g.start : g.stop]]).ravel().tolist())
+            for g, fmt in zip(groups, fmts, strict=True)
+        ]

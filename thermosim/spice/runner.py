@@ -8,6 +8,7 @@ directory of a failed run is kept for inspection.
 from __future__ import annotations
 
 import os
+import queue
 import re
 import shutil
 import subprocess
@@ -75,8 +76,8 @@ def run_netlist(
     netlist: str,
     run_dir: Path,
     *,
-    noise_file: str | None = None,
-    noise_lines: Iterable[str] | None = None,
+    noise_files: list[str] | None = None,
+    noise_blocks: Iterable[list[str]] | None = None,
     timeout_s: float = 3600.0,
     keep: bool = False,
     on_output: Callable[[int], None] | None = None,
@@ -86,8 +87,9 @@ def run_netlist(
     ``on_output(bytes)`` is called about 4 times a second with the size of the raw file ngspice is
     writing (it appends every accepted point), which tells how far the simulation has got.
 
-    ``noise_lines`` (text chunks) are streamed into ``run_dir/noise_file`` through a FIFO while ngspice
-    runs, so generating noise overlaps the simulation and costs no disk. On success the run directory is
+    ``noise_blocks`` (lists of text chunks, one per name in ``noise_files``) are streamed into
+    ``run_dir/<name>`` through FIFOs while ngspice runs, so generating noise overlaps the simulation and
+    costs no disk. On success the run directory is
     removed unless ``keep``; on failure it is kept and named in the error.
     """
     exe = _ngspice()
@@ -98,10 +100,10 @@ def run_netlist(
     for p in (raw_path, log_path):
         p.unlink(missing_ok=True)
     writer = None
-    if noise_lines is not None:
-        if noise_file is None:
-            raise ValueError("noise_lines needs noise_file")
-        writer = _FifoWriter(run_dir / noise_file, noise_lines)
+    if noise_blocks is not None:
+        if not noise_files:
+            raise ValueError("noise_blocks needs noise_files")
+        writer = _NoiseFeeder([run_dir / n for n in noise_files], noise_blocks)
     env = dict(os.environ, OMP_NUM_THREADS="1")
     t0 = time.perf_counter()
     try:
@@ -198,44 +200,99 @@ def _watch(proc: subprocess.Popen, raw_path: Path, on_output: Callable[[int], No
         time.sleep(0.25)
 
 
-class _FifoWriter:
-    """Feeds text chunks into a named pipe in a thread; never blocks the caller forever.
+class _NoiseFeeder:
+    """Feeds noise into named pipes, one writer thread per pipe, without ever blocking the caller.
 
-    If ngspice dies before opening the pipe, :meth:`finish` opens the read end itself so the writer's
-    ``open`` returns and its next write fails with a broken pipe, ending the thread.
+    ngspice reads the files in lockstep (one line of each per time step), so a distributor thread hands
+    every block to all writers before the next block. A queue is bounded only once its pipe is open:
+    ngspice opens the files one by one, in its own order, and blocks on the first one's data, so a
+    writer still waiting in ``open`` must not stall the others. If ngspice dies, :meth:`finish` stops
+    the distributor, opens each pipe's read end so a writer still in ``open`` returns, and the writers
+    end on a broken pipe.
     """
 
-    def __init__(self, path: Path, chunks: Iterable[str]) -> None:
-        self.path = path
-        self.chunks = chunks
+    QUEUE_BOUND = 8  # chunks per open pipe
+
+    def __init__(self, paths: list[Path], blocks: Iterable[list[str]]) -> None:
+        self.paths = paths
         self.error: str | None = None
-        path.unlink(missing_ok=True)
-        os.mkfifo(path)
-        self._thread = threading.Thread(target=self._run, daemon=True, name="thermosim-noise-writer")
+        self._stop = threading.Event()
+        self._queues = [queue.Queue() for _ in paths]
+        self._opened = [threading.Event() for _ in paths]
+        for p in paths:
+            p.unlink(missing_ok=True)
+            os.mkfifo(p)
+        self._threads = [
+            threading.Thread(
+                target=self._distribute, args=(blocks,), daemon=True, name="thermosim-noise-writer"
+            )
+        ]
+        self._threads += [
+            threading.Thread(target=self._write, args=(i,), daemon=True, name="thermosim-noise-writer")
+            for i in range(len(paths))
+        ]
 
     def start(self) -> None:
-        self._thread.start()
+        for t in self._threads:
+            t.start()
 
-    def _run(self) -> None:
+    def _put(self, i: int, item) -> None:
+        q = self._queues[i]
+        while self._opened[i].is_set() and q.qsize() >= self.QUEUE_BOUND and not self._stop.is_set():
+            time.sleep(0.002)  # the writer drains a chunk in about a millisecond
+        if not self._stop.is_set():
+            q.put(item)
+
+    def _get(self, q: queue.Queue):
+        while True:
+            try:
+                return q.get(timeout=0.1)
+            except queue.Empty:
+                if self._stop.is_set():
+                    return None
+
+    def _distribute(self, blocks: Iterable[list[str]]) -> None:
         try:
-            with open(self.path, "w") as f:
-                _grow_pipe(f.fileno())
-                for chunk in self.chunks:
-                    f.write(chunk)
-        except BrokenPipeError:
-            pass  # ngspice stopped reading (finished early or failed): its log says why
+            for block in blocks:
+                if len(block) != len(self._queues):
+                    raise ValueError(f"noise block has {len(block)} chunks for {len(self._queues)} files")
+                for i, chunk in enumerate(block):
+                    self._put(i, chunk)
+                if self._stop.is_set():
+                    break
         except Exception as err:  # noqa: BLE001 - reported to the caller as a SpiceError
             self.error = f"{type(err).__name__}: {err}"
+        finally:
+            for i in range(len(self._queues)):
+                self._put(i, None)
+
+    def _write(self, i: int) -> None:
+        q = self._queues[i]
+        try:
+            with open(self.paths[i], "w") as f:
+                self._opened[i].set()
+                _grow_pipe(f.fileno())
+                while (chunk := self._get(q)) is not None:
+                    f.write(chunk)
+        except BrokenPipeError:
+            pass  # ngspice stopped reading (finished or failed): its log says why
+        except Exception as err:  # noqa: BLE001
+            self.error = f"{type(err).__name__}: {err}"
+        self._opened[i].clear()  # nobody reads this queue any more: never bound it again
+        while self._get(q) is not None:  # drain so nothing lingers
+            pass
 
     def finish(self) -> None:
-        if self._thread.is_alive():
+        self._stop.set()
+        for p in self.paths:
             try:  # unblock a writer still waiting in open(): be the reader, then hang up
-                fd = os.open(self.path, os.O_RDONLY | os.O_NONBLOCK)
-                os.close(fd)
+                os.close(os.open(p, os.O_RDONLY | os.O_NONBLOCK))
             except OSError:
                 pass
-            self._thread.join(timeout=10)
-        self.path.unlink(missing_ok=True)
+        for t in self._threads:
+            t.join(timeout=10)
+        for p in self.paths:
+            p.unlink(missing_ok=True)
 
 
 def _grow_pipe(fd: int) -> None:

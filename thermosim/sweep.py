@@ -1,0 +1,283 @@
+"""Sweeps: a base circuit spec, a grid over its parameters, replicas; run in parallel, resumable.
+
+A sweep spec (circuits/sweeps/NAME.toml)::
+
+    name = "noise_step"
+    base = "rc_single"                 # a circuit spec in circuits/
+    replicas = 3                       # replica r of every point uses seed + r (recorded)
+    seed = 1
+    metrics = ["var_ratio[0]", "points_per_sim_s"]
+    [set]                              # fixed overrides for every point (dotted keys)
+    "sim.t_stop_s" = 0.02
+    [[axes]]
+    key = "sim.noise_step_s"
+    values = [5e-7, 2e-7, 1e-7]        # or start/stop/num (spacing "linear"|"log"), or random = n, low, high
+
+Every point × replica is content-addressed — sha256 of (netlist text, seed, thermosim version,
+burn-in) — and its result is written atomically to points/<key>.json by the parent process as soon as
+it arrives, so a killed sweep loses only the points in flight and ``--resume`` reuses every finished
+one. Workers only compute (``run_point``); they never write into the sweep directory.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import __version__
+from .spec import CIRCUITS_DIR, SpecError, find_spec, read_toml, spec_from_table, with_overrides
+
+SWEEPS_DIR = CIRCUITS_DIR / "sweeps"
+# scalar metrics of a run, and vector ones addressed as name[i] (see experiment.simulate)
+SCALAR_METRICS = {
+    "cov_rel_err",
+    "cov_rel_err_se",
+    "n_eff",
+    "n_points",
+    "points_per_noise_sample",
+    "points_per_sim_s",
+    "ngspice_s",
+    "wall_s",
+    "tau_int_max_s",
+    "grid_alignment",
+    "noise_step_s",
+    "t_stop_s",
+    "passed",
+}
+VECTOR_METRICS = {"var_ratio", "tau_int_s", "mean", "mean_se"}
+
+
+@dataclass(frozen=True)
+class Axis:
+    key: str
+    values: tuple
+    log: bool = False  # plot on a log axis
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class Sweep:
+    name: str
+    base: str
+    base_table: dict
+    axes: tuple[Axis, ...]
+    metrics: tuple[str, ...]
+    replicas: int = 1
+    seed: int = 1
+    fixed: tuple[tuple[str, Any], ...] = ()
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Point:
+    index: int  # grid point
+    replica: int
+    seed: int
+    params: tuple[tuple[str, Any], ...]  # axis key → value
+    table: dict  # full circuit spec table for this point
+    key: str  # content address
+
+
+def find_sweep(name_or_path: str | Path) -> Path:
+    p = Path(name_or_path)
+    if p.suffix == ".toml" or p.exists():
+        if not p.is_file():
+            raise SpecError(f"{p}: no such sweep file")
+        return p
+    cand = SWEEPS_DIR / f"{p.name}.toml"
+    if cand.is_file():
+        return cand
+    names = ", ".join(sorted(x.stem for x in SWEEPS_DIR.glob("*.toml")))
+    raise SpecError(f"{name_or_path}: no such sweep (known: {names})")
+
+
+def load_sweep(name_or_path: str | Path) -> Sweep:
+    """Read and validate a sweep spec; every grid point's circuit spec is validated too."""
+    path = find_sweep(name_or_path)
+    try:
+        return _sweep_from_table(read_toml(path))
+    except SpecError as err:
+        raise SpecError(f"{path}: {err}") from None
+
+
+def _sweep_from_table(t: dict) -> Sweep:
+    allowed = {"name", "base", "description", "replicas", "seed", "metrics", "set", "axes"}
+    for key in t:
+        if key not in allowed:
+            raise SpecError(f"unknown key '{key}' (allowed: {', '.join(sorted(allowed))})")
+    for key in ("name", "base", "metrics", "axes"):
+        if key not in t:
+            raise SpecError(f"missing required key '{key}'")
+    if not isinstance(t["name"], str) or not isinstance(t["base"], str):
+        raise SpecError("name and base must be strings")
+    replicas, seed = t.get("replicas", 1), t.get("seed", 1)
+    if not isinstance(replicas, int) or isinstance(replicas, bool) or replicas < 1:
+        raise SpecError(f"replicas must be an integer >= 1, got {replicas!r}")
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        raise SpecError(f"seed must be an integer >= 0, got {seed!r}")
+    metrics = t["metrics"]
+    if not isinstance(metrics, list) or not metrics:
+        raise SpecError("metrics must be a non-empty list of metric names")
+    for m in metrics:
+        _check_metric(m)
+    fixed = t.get("set", {})
+    if not isinstance(fixed, dict):
+        raise SpecError("[set] must be a table of dotted keys")
+    if not isinstance(t["axes"], list) or not t["axes"]:
+        raise SpecError("axes must be a non-empty list of [[axes]] tables")
+    axes = tuple(_axis(a, i) for i, a in enumerate(t["axes"]))
+    if len({a.key for a in axes}) != len(axes):
+        raise SpecError("two axes sweep the same key")
+    try:
+        base_table = read_toml(find_spec(t["base"]))
+    except SpecError as err:
+        raise SpecError(f"base: {err}") from None
+    sweep = Sweep(
+        name=t["name"],
+        base=t["base"],
+        base_table=base_table,
+        axes=axes,
+        metrics=tuple(metrics),
+        replicas=replicas,
+        seed=seed,
+        fixed=tuple(fixed.items()),
+        description=str(t.get("description", "")),
+    )
+    for params in grid(sweep):  # every point must be a valid circuit spec: errors name the axis and value
+        try:
+            spec_from_table(point_table(sweep, params))
+        except SpecError as err:
+            where = ", ".join(f"{k} = {v!r}" for k, v in params)
+            raise SpecError(f"at {where}: {err}") from None
+    return sweep
+
+
+def _check_metric(m: Any) -> None:
+    if not isinstance(m, str):
+        raise SpecError(f"metrics: {m!r} is not a metric name")
+    base, _, rest = m.partition("[")
+    if rest:
+        if base not in VECTOR_METRICS or not rest.endswith("]") or not rest[:-1].isdigit():
+            raise SpecError(
+                f"metrics: '{m}' is not a metric (vector metrics: {', '.join(sorted(VECTOR_METRICS))}"
+                ", written name[i])"
+            )
+    elif m not in SCALAR_METRICS:
+        raise SpecError(
+            f"metrics: '{m}' is not a metric (known: {', '.join(sorted(SCALAR_METRICS))}; "
+            f"vectors as name[i]: {', '.join(sorted(VECTOR_METRICS))})"
+        )
+
+
+def _axis(a: Any, i: int) -> Axis:
+    where = f"axes[{i}]"
+    if not isinstance(a, dict) or "key" not in a:
+        raise SpecError(f"{where} must be a table with a 'key'")
+    allowed = {"key", "values", "start", "stop", "num", "spacing", "random", "low", "high", "seed", "label"}
+    for k in a:
+        if k not in allowed:
+            raise SpecError(f"unknown key '{where}.{k}' (allowed: {', '.join(sorted(allowed))})")
+    spacing = a.get("spacing", "linear")
+    if spacing not in ("linear", "log"):
+        raise SpecError(f"{where}.spacing must be 'linear' or 'log', got {spacing!r}")
+    if "values" in a:
+        values = a["values"]
+        if not isinstance(values, list) or not values:
+            raise SpecError(f"{where}.values must be a non-empty list")
+    elif {"start", "stop", "num"} <= set(a):
+        start, stop, num = a["start"], a["stop"], a["num"]
+        if not isinstance(num, int) or num < 1:
+            raise SpecError(f"{where}.num must be an integer >= 1")
+        if spacing == "log":
+            if start <= 0 or stop <= 0:
+                raise SpecError(f"{where}: log spacing needs start and stop > 0")
+            values = [
+                float(f"{v:.12g}") for v in np.geomspace(start, stop, num)
+            ]  # 3e4, not 30000.00000000001
+        else:
+            values = np.linspace(start, stop, num).tolist()
+    elif {"random", "low", "high"} <= set(a):
+        n, lo, hi = a["random"], a["low"], a["high"]
+        if not isinstance(n, int) or n < 1 or not lo < hi:
+            raise SpecError(f"{where}: random = n >= 1 values between low < high")
+        u = np.sort(np.random.default_rng(a.get("seed", 0)).uniform(size=n))
+        values = (lo * (hi / lo) ** u if spacing == "log" else lo + (hi - lo) * u).tolist()
+    else:
+        raise SpecError(f"{where} needs values, or start/stop/num, or random/low/high")
+    numeric = all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
+    log = spacing == "log" or (numeric and min(values) > 0 and max(values) / min(values) > 20)
+    return Axis(key=a["key"], values=tuple(values), log=log, label=str(a.get("label", a["key"])))
+
+
+def grid(sweep: Sweep) -> list[tuple[tuple[str, Any], ...]]:
+    """The cartesian product of the axes, first axis slowest."""
+    return [
+        tuple(zip([a.key for a in sweep.axes], combo, strict=True))
+        for combo in itertools.product(*(a.values for a in sweep.axes))
+    ]
+
+
+def point_table(sweep: Sweep, params) -> dict:
+    return with_overrides(sweep.base_table, {**dict(sweep.fixed), **dict(params)})
+
+
+def points(sweep: Sweep) -> list[Point]:
+    """Every point × replica with its seed and content address (builds each netlist; milliseconds each)."""
+    from .experiment import prepare
+
+    out = []
+    for i, params in enumerate(grid(sweep)):
+        table = point_table(sweep, params)
+        prep = prepare(spec_from_table(table))
+        for r in range(sweep.replicas):
+            seed = sweep.seed + r
+            # what determines a result: netlist, seed, code, and the burn-in (which the netlist lacks)
+            ident = f"{prep.netlist}\0{seed}\0{__version__}\0{prep.burn_in_s!r}"
+            key = hashlib.sha256(ident.encode()).hexdigest()[:20]
+            out.append(Point(index=i, replica=r, seed=seed, params=params, table=table, key=key))
+    return out
+
+
+def run_point(table: dict, seed: int) -> dict:
+    """Worker: simulate one point; returns the run's metrics, or {"error": one line} (never raises)."""
+    import tempfile
+
+    from .experiment import prepare, simulate
+
+    try:
+        prep = prepare(spec_from_table(table))
+        with tempfile.TemporaryDirectory(prefix="thermosim-sweep-") as tmp:
+            return {"metrics": simulate(prep, seed, Path(tmp) / "run").metrics}
+    except Exception as err:  # noqa: BLE001 - a failed point is recorded and the sweep goes on
+        return {"error": f"{type(err).__name__}: {err}".splitlines()[0]}
+
+
+def metric_value(metrics: dict, name: str) -> float:
+    base, _, rest = name.partition("[")
+    v = metrics[base]
+    if rest:
+        v = v[int(rest[:-1])]
+    return float(v)
+
+
+def summarize(rows: list[dict], sweep_axes: list[str], metrics: list[str]) -> list[dict]:
+    """Per grid point: replica mean and standard error (std/√n, ddof=1) of each metric over ok rows."""
+    out = []
+    for _, group in itertools.groupby(
+        sorted(rows, key=lambda r: int(r["point"])), key=lambda r: int(r["point"])
+    ):
+        group = list(group)
+        ok = [r for r in group if r["status"] == "ok"]
+        row = {"point": group[0]["point"], **{a: group[0][a] for a in sweep_axes}, "n_ok": len(ok)}
+        for m in metrics:
+            vals = np.array([float(r[m]) for r in ok if r[m] not in ("", None)])
+            row[f"{m} mean"] = float(vals.mean()) if len(vals) else math.nan
+            row[f"{m} se"] = float(vals.std(ddof=1) / np.sqrt(len(vals))) if len(vals) > 1 else math.nan
+        out.append(row)
+    return out

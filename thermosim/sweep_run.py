@@ -1,0 +1,238 @@
+"""Running a sweep: executors (process pool | Dask), resume, atomic point files, table, summary, figures."""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import contextlib
+import csv
+import io
+import json
+import multiprocessing
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from .results import atomic_write_json, atomic_write_text
+from .sweep import Point, Sweep, metric_value, points, run_point, summarize
+
+
+@contextlib.contextmanager
+def make_executor(workers: int, dask: bool = False, scheduler: str | None = None) -> Iterator[cf.Executor]:
+    """A concurrent.futures Executor: local processes by default, or Dask (local cluster or ``scheduler``).
+
+    The sweep code sees only ``submit`` and futures; Dask's ``Client.get_executor`` gives the same API.
+    """
+    if not (dask or scheduler):
+        # spawn: workers start clean (no inherited threads) and import thermosim once (~0.3 s)
+        with cf.ProcessPoolExecutor(
+            max_workers=workers, mp_context=multiprocessing.get_context("spawn")
+        ) as ex:
+            yield ex
+        return
+    try:
+        from distributed import Client, LocalCluster, Worker
+    except ImportError:
+        raise ValueError("Dask is not installed: pip install 'thermosim[dask]'") from None
+    if scheduler:
+        try:
+            client = Client(scheduler, timeout="10s")
+        except OSError as err:
+            raise ValueError(f"cannot reach the Dask scheduler at {scheduler}: {err}") from None
+        cluster = None
+    else:
+        # plain workers, no nanny processes: fewer processes competing with ngspice for the cores
+        cluster = LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            worker_class=Worker,
+        )
+        client = Client(cluster)
+    try:
+        yield client.get_executor(pure=False)
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def run_sweep(
+    sweep: Sweep,
+    out: Path,
+    workers: int = 1,
+    dask: bool = False,
+    scheduler: str | None = None,
+    resume: bool = False,
+    log=sys.stderr,
+) -> dict:
+    """Run every point × replica not already finished, write results as they arrive, then the tables.
+
+    Returns {"computed", "reused", "failed", "total", "wall_s"}.
+    """
+    pts = points(sweep)
+    pdir = out / "points"
+    pdir.mkdir(parents=True, exist_ok=True)
+    atomic_write_json(out / "sweep.json", _describe(sweep))
+    todo, reused = [], 0
+    for p in pts:
+        if resume and _finished(pdir / f"{p.key}.json"):
+            reused += 1
+        else:
+            todo.append(p)
+    print(
+        f"[sweep] {sweep.name}: {len(pts)} runs ({len(sweep.axes)} axes × {sweep.replicas} replicas); "
+        f"{reused} reused, {len(todo)} to run on {workers} worker(s)"
+        f"{' (Dask)' if dask or scheduler else ''}",
+        file=log,
+    )
+    t0 = time.perf_counter()
+    failed = 0
+    if todo:
+        from tqdm import tqdm
+
+        tty = hasattr(log, "isatty") and log.isatty()
+        with (
+            make_executor(workers, dask, scheduler) as ex,
+            tqdm(total=len(todo), unit="run", desc=sweep.name, file=log, disable=not tty) as bar,
+        ):
+            futures = {ex.submit(run_point, p.table, p.seed): p for p in todo}
+            for i, fut in enumerate(cf.as_completed(futures), 1):
+                p = futures[fut]
+                try:
+                    result = fut.result()
+                except Exception as err:  # noqa: BLE001 - a lost worker is a failed point, not a lost sweep
+                    result = {"error": f"{type(err).__name__}: {err}".splitlines()[0]}
+                failed += "error" in result
+                atomic_write_json(pdir / f"{p.key}.json", _record(sweep, p, result))
+                bar.update()
+                if not tty:
+                    status = "FAILED: " + result["error"] if "error" in result else "ok"
+                    print(
+                        f"[sweep] {i}/{len(todo)} point {p.index} replica {p.replica} "
+                        f"({_params_text(p)}): {status}",
+                        file=log,
+                        flush=True,
+                    )
+    wall = time.perf_counter() - t0
+    write_tables(sweep, out, pts)
+    print(
+        f"[sweep] {sweep.name}: {len(todo) - failed} computed, {reused} reused, {failed} failed "
+        f"in {wall:.1f} s → {out}",
+        file=log,
+    )
+    return {
+        "computed": len(todo) - failed,
+        "reused": reused,
+        "failed": failed,
+        "total": len(pts),
+        "wall_s": wall,
+    }
+
+
+def _finished(path: Path) -> bool:
+    try:
+        return json.loads(path.read_text()).get("status") == "ok"
+    except (OSError, ValueError):
+        return False
+
+
+def _params_text(p: Point) -> str:
+    return ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in p.params)
+
+
+def _record(sweep: Sweep, p: Point, result: dict) -> dict:
+    return {
+        "sweep": sweep.name,
+        "key": p.key,
+        "point": p.index,
+        "replica": p.replica,
+        "seed": p.seed,
+        "params": dict(p.params),
+        "status": "error" if "error" in result else "ok",
+        "error": result.get("error", ""),
+        "metrics": result.get("metrics"),
+    }
+
+
+def _describe(sweep: Sweep) -> dict:
+    return {
+        "name": sweep.name,
+        "base": sweep.base,
+        "description": sweep.description,
+        "replicas": sweep.replicas,
+        "seed": sweep.seed,
+        "metrics": list(sweep.metrics),
+        "fixed": dict(sweep.fixed),
+        "axes": [
+            {"key": a.key, "values": list(a.values), "log": a.log, "label": a.label} for a in sweep.axes
+        ],
+    }
+
+
+def write_tables(sweep: Sweep, out: Path, pts: list[Point]) -> None:
+    """table.csv (one tidy row per point × replica), summary.csv (replica mean ± SE), figures."""
+    axes = [a.key for a in sweep.axes]
+    rows = []
+    for p in pts:
+        path = out / "points" / f"{p.key}.json"
+        rec = json.loads(path.read_text()) if path.exists() else None
+        row = {"point": p.index, "replica": p.replica, "seed": p.seed, **dict(p.params)}
+        if rec is None:
+            row.update({m: "" for m in sweep.metrics}, status="missing", error="", key=p.key)
+        else:
+            for m in sweep.metrics:
+                try:
+                    row[m] = metric_value(rec["metrics"], m) if rec["status"] == "ok" else ""
+                except (KeyError, IndexError, TypeError):
+                    row[m] = ""
+            row.update(status=rec["status"], error=rec["error"], key=p.key)
+        rows.append(row)
+    atomic_write_text(out / "table.csv", _csv(rows))
+    summary = summarize(rows, axes, list(sweep.metrics))
+    atomic_write_text(out / "summary.csv", _csv(summary))
+    from .plots import sweep_figures
+
+    sweep_figures(json.loads((out / "sweep.json").read_text()), summary, out)
+
+
+def _csv(rows: list[dict]) -> str:
+    buf = io.StringIO()
+    if rows:
+        w = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
+        w.writeheader()
+        w.writerows(rows)
+    return buf.getvalue()
+
+
+def replot(sweep_dir: Path, x: str | None = None, y: list[str] | None = None) -> list[str]:
+    """Figures again from table.csv and sweep.json, without simulating."""
+    desc_path, table_path = sweep_dir / "sweep.json", sweep_dir / "table.csv"
+    if not desc_path.exists() or not table_path.exists():
+        raise ValueError(f"{sweep_dir}: not a sweep directory (needs sweep.json and table.csv)")
+    desc = json.loads(desc_path.read_text())
+    with open(table_path) as f:
+        rows = list(csv.DictReader(f))
+    axes = [a["key"] for a in desc["axes"]]
+    metrics = y or desc["metrics"]
+    for name, kind in [(x, "axis"), *((m, "metric") for m in metrics)]:
+        if name is not None and rows and name not in rows[0]:
+            raise ValueError(f"{table_path}: no {kind} column '{name}' (columns: {', '.join(rows[0])})")
+    if x is not None:
+        desc["axes"] = [a for a in desc["axes"] if a["key"] == x] + [a for a in desc["axes"] if a["key"] != x]
+        axes = [a["key"] for a in desc["axes"]]
+    desc["metrics"] = metrics
+    for r in rows:
+        for a in desc["axes"]:
+            r[a["key"]] = _number(r[a["key"]])
+    from .plots import sweep_figures
+
+    return sweep_figures(desc, summarize(rows, axes, metrics), sweep_dir)
+
+
+def _number(s: str):
+    try:
+        return float(s)
+    except ValueError:
+        return s
