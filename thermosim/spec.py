@@ -74,18 +74,18 @@ def positive(value: float, key: str, allow_zero: bool = False) -> None:
         raise SpecError(f"{key} must be {'>= 0' if allow_zero else '> 0'}, got {value!r}")
 
 
-def find_spec(name_or_path: str | Path) -> Path:
-    """A spec by path, or by name in circuits/ (``gauss4`` → circuits/gauss4.toml)."""
+def find_spec(name_or_path: str | Path, directory: Path = CIRCUITS_DIR, what: str = "spec") -> Path:
+    """A TOML file by path, or by name in ``directory`` (``gauss4`` → circuits/gauss4.toml)."""
     p = Path(name_or_path)
     if p.suffix == ".toml" or p.exists():
         if not p.is_file():
-            raise SpecError(f"{p}: no such spec file")
+            raise SpecError(f"{p}: no such {what} file")
         return p
-    cand = CIRCUITS_DIR / f"{p.name}.toml"
+    cand = directory / f"{p.name}.toml"
     if cand.is_file():
         return cand
-    names = ", ".join(sorted(x.stem for x in CIRCUITS_DIR.glob("*.toml")))
-    raise SpecError(f"{name_or_path}: no such spec (known: {names})")
+    names = ", ".join(sorted(x.stem for x in directory.glob("*.toml")))
+    raise SpecError(f"{name_or_path}: no such {what} (known: {names})")
 
 
 def read_toml(path: Path) -> dict:

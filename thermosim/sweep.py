@@ -84,22 +84,9 @@ class Point:
     key: str  # content address
 
 
-def find_sweep(name_or_path: str | Path) -> Path:
-    p = Path(name_or_path)
-    if p.suffix == ".toml" or p.exists():
-        if not p.is_file():
-            raise SpecError(f"{p}: no such sweep file")
-        return p
-    cand = SWEEPS_DIR / f"{p.name}.toml"
-    if cand.is_file():
-        return cand
-    names = ", ".join(sorted(x.stem for x in SWEEPS_DIR.glob("*.toml")))
-    raise SpecError(f"{name_or_path}: no such sweep (known: {names})")
-
-
 def load_sweep(name_or_path: str | Path) -> Sweep:
     """Read and validate a sweep spec; every grid point's circuit spec is validated too."""
-    path = find_sweep(name_or_path)
+    path = find_spec(name_or_path, SWEEPS_DIR, "sweep")
     try:
         return _sweep_from_table(read_toml(path))
     except SpecError as err:

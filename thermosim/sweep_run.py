@@ -82,7 +82,8 @@ def run_sweep(
         else:
             todo.append(p)
     print(
-        f"[sweep] {sweep.name}: {len(pts)} runs ({len(sweep.axes)} axes × {sweep.replicas} replicas); "
+        f"[sweep] {sweep.name}: {len(pts)} runs "
+        f"({len(pts) // sweep.replicas} points × {sweep.replicas} replicas); "
         f"{reused} reused, {len(todo)} to run on {workers} worker(s)"
         f"{' (Dask)' if dask or scheduler else ''}",
         file=log,
@@ -172,7 +173,12 @@ def _describe(sweep: Sweep) -> dict:
 
 
 def write_tables(sweep: Sweep, out: Path, pts: list[Point]) -> None:
-    """table.csv (one tidy row per point × replica), summary.csv (replica mean ± SE), figures."""
+    """table.csv (one tidy row per point × replica), summary.csv (replica mean ± SE), figures.
+
+    Metrics are written to 12 significant digits. The samples of a seeded run are bit-identical on any
+    executor (their sha256 is in the table), but numpy's SIMD sums can change the last bit of a statistic
+    with the memory alignment of the arrays, which differs between processes.
+    """
     axes = [a.key for a in sweep.axes]
     rows = []
     for p in pts:
@@ -180,14 +186,18 @@ def write_tables(sweep: Sweep, out: Path, pts: list[Point]) -> None:
         rec = json.loads(path.read_text()) if path.exists() else None
         row = {"point": p.index, "replica": p.replica, "seed": p.seed, **dict(p.params)}
         if rec is None:
-            row.update({m: "" for m in sweep.metrics}, status="missing", error="", key=p.key)
+            row.update(
+                {m: "" for m in sweep.metrics}, samples_sha256="", status="missing", error="", key=p.key
+            )
         else:
+            ok = rec["status"] == "ok"
             for m in sweep.metrics:
                 try:
-                    row[m] = metric_value(rec["metrics"], m) if rec["status"] == "ok" else ""
+                    row[m] = f"{metric_value(rec['metrics'], m):.12g}" if ok else ""
                 except (KeyError, IndexError, TypeError):
                     row[m] = ""
-            row.update(status=rec["status"], error=rec["error"], key=p.key)
+            sha = rec["metrics"]["samples_sha256"][:16] if ok else ""
+            row.update(samples_sha256=sha, status=rec["status"], error=rec["error"], key=p.key)
         rows.append(row)
     atomic_write_text(out / "table.csv", _csv(rows))
     summary = summarize(rows, axes, list(sweep.metrics))
