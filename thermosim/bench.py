@@ -16,14 +16,25 @@ import time
 from pathlib import Path
 
 
-def bench_engine(repeats: int = 3, spec_name: str = "rc_single", verbose: bool = True) -> dict:
-    from .experiment import noise_blocks, prepare
-    from .spec import load_spec
+def bench_engine(
+    repeats: int = 3, spec_name: str = "rc_single", t_stop_s: float | None = None, verbose: bool = True
+) -> dict:
+    """``t_stop_s`` lengthens the run: the fixed part of the overhead (Python start-up and imports) then
+    weighs less, and what remains is the part that grows with the run (noise, analysis, output)."""
+    import tomli_w
 
-    spec = load_spec(spec_name)
+    from .experiment import noise_blocks, prepare
+    from .spec import find_spec, read_toml, spec_from_table, with_overrides
+
+    table = read_toml(find_spec(spec_name))
+    if t_stop_s is not None:
+        table = with_overrides(table, {"sim.t_stop_s": t_stop_s})
+    spec = spec_from_table(table)
     prep = prepare(spec)
     with tempfile.TemporaryDirectory(prefix="thermosim-bench-") as tmp:
         tmp = Path(tmp)
+        spec_path = tmp / f"{spec.name}.toml"
+        spec_path.write_text(tomli_w.dumps(table))
         (tmp / "circuit.cir").write_text(prep.netlist)
         (name,) = prep.built.noise.files()
         with open(tmp / name, "w") as f:
@@ -38,7 +49,7 @@ def bench_engine(repeats: int = 3, spec_name: str = "rc_single", verbose: bool =
                     "-m",
                     "thermosim.cli",
                     "run",
-                    spec_name,
+                    str(spec_path),
                     "--json",
                     "--no-plots",
                     "--out",
@@ -64,6 +75,7 @@ def bench_engine(repeats: int = 3, spec_name: str = "rc_single", verbose: bool =
     t_med, n_med = statistics.median(ts), statistics.median(ns)
     figures = {
         "spec": spec_name,
+        "t_stop_s": prep.t_stop_s,
         "repeats": repeats,
         "thermosim_run_s": t_med,
         "ngspice_s": n_med,

@@ -83,6 +83,7 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("name", choices=["engine", "noise", "sweep"])
     b.add_argument("--json", action="store_true")
     b.add_argument("--repeats", type=int, default=3)
+    b.add_argument("--t-stop", type=float, help="engine: simulated time of the benchmark run (s)")
     b.set_defaults(func=cmd_bench)
     return p
 
@@ -201,7 +202,7 @@ def cmd_bench(args) -> int:
     from .bench import bench_engine, bench_noise
 
     if args.name == "engine":
-        figures = bench_engine(repeats=args.repeats, verbose=not args.json)
+        figures = bench_engine(repeats=args.repeats, t_stop_s=args.t_stop, verbose=not args.json)
     elif args.name == "noise":
         figures = bench_noise(verbose=not args.json)
     else:

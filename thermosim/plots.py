@@ -226,6 +226,9 @@ def sweep_errorbar(
     if logx:
         ax.set_xscale("log")
         ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+    finite = np.asarray(mean, float)[np.isfinite(mean)]
+    if len(finite) and finite.min() > 0 and finite.max() / finite.min() > 20:
+        ax.set_yscale("log")  # e.g. cost vs step: a power law is a line
     if ylabel.startswith("var_ratio"):
         ax.axhline(1.0, color="0.4", lw=0.8, ls="--")  # theory
     ax.set_xlabel(xlabel)

@@ -23,13 +23,16 @@ def grid_samples(
         raise ValueError(f"no simulator points after the burn-in of {burn_in_s:g} s (t_stop = {t[-1]:g} s)")
     r = t[first:] / step_s
     k = np.rint(r)
-    on = np.abs(r - k) < GRID_TOL
-    alignment = float(on.mean())
-    if alignment == 1.0:  # the usual case: every point is a grid point, take views
+    np.subtract(r, k, out=r)  # in place: this runs over every simulator point (1e7 for a long run)
+    np.abs(r, out=r)
+    on = r < GRID_TOL
+    n_on = int(np.count_nonzero(on))
+    alignment = n_on / len(on)
+    if n_on == len(on):  # the usual case: every point is a grid point, take views
         k_on, x_on = k.astype(np.int64), x[first:]
     else:
         k_on, x_on = k[on].astype(np.int64), x[first:][on]
-    if len(k_on) > 1 and np.any(k_on[1:] == k_on[:-1]):
+    if len(k_on) > 1 and np.min(np.diff(k_on)) == 0:
         keep = np.r_[k_on[1:] != k_on[:-1], True]
         k_on, x_on = k_on[keep], x_on[keep]
     return x_on, k_on, alignment
