@@ -226,3 +226,27 @@ def test_plot_replots_from_the_table(tmp_path):
     assert r.returncode == 0 and (tmp_path / "o" / "n_points.png").exists()
     r = thermosim("plot", str(tmp_path / "o"), "--y", "nonsense")
     assert r.returncode == 2 and "no metric column 'nonsense'" in r.stderr
+
+
+@pytest.mark.ngspice
+def test_existing_dask_scheduler(tmp_path):
+    distributed = pytest.importorskip("distributed")
+    p = write_sweep(tmp_path / "s.toml", replicas=1)
+    with distributed.LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=None,
+        worker_class=distributed.Worker,
+    ) as cluster:
+        r = thermosim("sweep", str(p), "--scheduler", cluster.scheduler_address, "--out", str(tmp_path / "o"))
+    assert r.returncode == 0, r.stderr
+    rows = read_table(tmp_path / "o" / "table.csv")
+    assert [r["status"] for r in rows] == ["ok"] * 3
+    bad = thermosim("sweep", str(p), "--scheduler", "tcp://127.0.0.1:9", "--out", str(tmp_path / "x"))
+    assert (
+        bad.returncode == 2
+        and bad.stderr.count("\n") == 1
+        and "cannot reach the Dask scheduler" in bad.stderr
+    )
+    assert not (tmp_path / "x").exists()

@@ -46,9 +46,14 @@ def prepare(spec: Spec) -> Prepared:
     burn = 10 * built.tau_slow_s if sim.burn_in_s == "auto" else sim.burn_in_s
     n_steps = max(1, math.ceil(sim.t_stop_s / step - 1e-9))
     if burn >= n_steps * step:
+        why = (
+            f"10 × the slowest relaxation time, {built.tau_slow_s:g} s"
+            if sim.burn_in_s == "auto"
+            else "sim.burn_in_s"
+        )
         raise ValueError(
-            f"sim.t_stop_s = {sim.t_stop_s:g} s is not longer than the burn-in of {burn:g} s "
-            f"(10 × slowest relaxation time {built.tau_slow_s:g} s); run longer"
+            f"{spec.name}: sim.t_stop_s = {sim.t_stop_s:g} s is not longer than the burn-in "
+            f"of {burn:g} s ({why})"
         )
     plan = built.noise
     plan.file_stem = spec.name

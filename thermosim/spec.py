@@ -128,6 +128,8 @@ def spec_from_table(table: dict, path: Path | None = None) -> Spec:
     from .circuits import FAMILIES  # the registry lives with the builders
 
     allowed = {"name", "family", "description", "circuit", "sim"}
+    if "base" in table and "axes" in table:
+        raise SpecError("this is a sweep spec (it has 'base' and 'axes'): run it with `thermosim sweep`")
     _no_unknown(table, allowed, "")
     for key in ("name", "family", "circuit", "sim"):
         if key not in table:

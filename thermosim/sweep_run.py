@@ -73,49 +73,23 @@ def run_sweep(
     """
     pts = points(sweep)
     pdir = out / "points"
-    pdir.mkdir(parents=True, exist_ok=True)
-    atomic_write_json(out / "sweep.json", _describe(sweep))
-    todo, reused = [], 0
-    for p in pts:
-        if resume and _finished(pdir / f"{p.key}.json"):
-            reused += 1
-        else:
-            todo.append(p)
-    print(
-        f"[sweep] {sweep.name}: {len(pts)} runs "
-        f"({len(pts) // sweep.replicas} points × {sweep.replicas} replicas); "
-        f"{reused} reused, {len(todo)} to run on {workers} worker(s)"
-        f"{' (Dask)' if dask or scheduler else ''}",
-        file=log,
-    )
-    t0 = time.perf_counter()
+    todo = [p for p in pts if not (resume and _finished(pdir / f"{p.key}.json"))]
+    reused = len(pts) - len(todo)
     failed = 0
-    if todo:
-        from tqdm import tqdm
-
-        tty = hasattr(log, "isatty") and log.isatty()
-        with (
-            make_executor(workers, dask, scheduler) as ex,
-            tqdm(total=len(todo), unit="run", desc=sweep.name, file=log, disable=not tty) as bar,
-        ):
-            futures = {ex.submit(run_point, p.table, p.seed): p for p in todo}
-            for i, fut in enumerate(cf.as_completed(futures), 1):
-                p = futures[fut]
-                try:
-                    result = fut.result()
-                except Exception as err:  # noqa: BLE001 - a lost worker is a failed point, not a lost sweep
-                    result = {"error": f"{type(err).__name__}: {err}".splitlines()[0]}
-                failed += "error" in result
-                atomic_write_json(pdir / f"{p.key}.json", _record(sweep, p, result))
-                bar.update()
-                if not tty:
-                    status = "FAILED: " + result["error"] if "error" in result else "ok"
-                    print(
-                        f"[sweep] {i}/{len(todo)} point {p.index} replica {p.replica} "
-                        f"({_params_text(p)}): {status}",
-                        file=log,
-                        flush=True,
-                    )
+    # connect to the executor before writing anything: a bad scheduler address leaves no directory behind
+    with make_executor(workers, dask, scheduler) if todo else contextlib.nullcontext() as ex:
+        pdir.mkdir(parents=True, exist_ok=True)
+        atomic_write_json(out / "sweep.json", _describe(sweep))
+        print(
+            f"[sweep] {sweep.name}: {len(pts)} runs "
+            f"({len(pts) // sweep.replicas} points × {sweep.replicas} replicas); "
+            f"{reused} reused, {len(todo)} to run on {workers} worker(s)"
+            f"{' (Dask)' if dask or scheduler else ''}",
+            file=log,
+        )
+        t0 = time.perf_counter()
+        if todo:
+            failed = _run_all(sweep, todo, ex, pdir, log)
     wall = time.perf_counter() - t0
     write_tables(sweep, out, pts)
     print(
@@ -130,6 +104,34 @@ def run_sweep(
         "total": len(pts),
         "wall_s": wall,
     }
+
+
+def _run_all(sweep: Sweep, todo: list[Point], ex: cf.Executor, pdir: Path, log) -> int:
+    """Submit every run, write each result as it arrives; returns the number that failed."""
+    from tqdm import tqdm
+
+    failed = 0
+    tty = hasattr(log, "isatty") and log.isatty()
+    with tqdm(total=len(todo), unit="run", desc=sweep.name, file=log, disable=not tty) as bar:
+        futures = {ex.submit(run_point, p.table, p.seed): p for p in todo}
+        for i, fut in enumerate(cf.as_completed(futures), 1):
+            p = futures[fut]
+            try:
+                result = fut.result()
+            except Exception as err:  # noqa: BLE001 - a lost worker is a failed point, not a lost sweep
+                result = {"error": f"{type(err).__name__}: {err}".splitlines()[0]}
+            failed += "error" in result
+            atomic_write_json(pdir / f"{p.key}.json", _record(sweep, p, result))
+            bar.update()
+            if not tty:
+                status = "FAILED: " + result["error"] if "error" in result else "ok"
+                print(
+                    f"[sweep] {i}/{len(todo)} point {p.index} replica {p.replica} "
+                    f"({_params_text(p)}): {status}",
+                    file=log,
+                    flush=True,
+                )
+    return failed
 
 
 def _finished(path: Path) -> bool:
