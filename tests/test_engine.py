@@ -200,3 +200,15 @@ def test_forty_node_ring_spans_several_noise_files(tmp_path):
     failed = [c for c in m["checks"] if not c["passed"]]
     assert not failed, failed[:3]
     assert m["grid_alignment"] >= 0.999
+
+
+def test_spu8_equipartition_in_spice(shipped_runs):
+    # 16 variables (8 node voltages, 8 inductor currents): Σv = kT·C⁻¹, Σi = kT·L⁻¹, v ⟂ i, every element
+    # within the Bonferroni k·SE recorded with the run, and the Frobenius error within 3 × its size.
+    code, m, _ = shipped_runs["spu8"]
+    cov, th, se = (np.asarray(m[k]) for k in ("cov", "cov_theory", "cov_se"))
+    assert cov.shape == (16, 16) and m["variables"][8] == "i(l1)"
+    assert np.all(np.abs(cov - th) <= m["check_k"] * se)
+    assert np.all(np.abs(cov[:8, 8:]) <= m["check_k"] * se[:8, 8:])  # v ⟂ i
+    assert m["cov_rel_err"] <= 3 * m["cov_rel_err_se"]
+    assert code == 0 and m["passed"]

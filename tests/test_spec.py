@@ -112,6 +112,30 @@ def test_unknown_spec_name_lists_known():
         load_spec("gauss44")
 
 
-@pytest.mark.parametrize("name", ["rc_single", "rc_pair_thermal", "gauss4"])
+@pytest.mark.parametrize("name", ["rc_single", "rc_pair_thermal", "gauss4", "spu8"])
 def test_shipped_specs_load(name):
     assert load_spec(name).name == name
+
+
+RLC = {"name": "r", "family": "rlc", "circuit": {"c_f": 1e-9, "l_h": 1e-6}, "sim": {"t_stop_s": 1e-4}}
+
+
+@pytest.mark.parametrize(
+    "circuit,match",
+    [
+        (
+            {"precision": [[1.0, 0.2], [0.2, 1.0]]},
+            r"precision\[0\]\[1\] = 0.2 > 0 cannot be realised with passive",
+        ),
+        ({"precision": [[1.0, -0.6], [-0.6, 0.5]]}, r"precision row 1 sums to -0.1 <= 0"),
+        ({"c_f": 1e-9, "l_h": -1e-6}, r"circuit.l_h must be > 0"),
+        ({"c_f": 1e-9, "r_series_ohm": 1.0}, r"r_series_ohm needs noise = \"injected\""),
+        ({"c_f": 1e-9, "coupling_f": [[0.0, -1e-12], [-1e-12, 0.0]]}, r"coupling_f must be symmetric, >= 0"),
+        ({"l_h": 1e-6}, r"missing required key 'circuit.c_f'"),
+    ],
+)
+def test_bad_rlc(circuit, match):
+    t = copy.deepcopy(RLC)
+    t["circuit"] = circuit
+    with pytest.raises(SpecError, match=match):
+        spec_from_table(t)

@@ -68,3 +68,36 @@ def test_trapezoid_preserves_the_stationary_covariance_at_any_step():
 def test_unstable_drift_is_refused():
     with pytest.raises(ValueError, match="not stable"):
         lyapunov_covariance(np.array([[-1.0]]), np.array([[1.0]]))
+
+
+def test_rlc_lyapunov_is_equipartition_for_passive_cells():
+    # the non-normal (v, i) drift, solved by Lyapunov, must give kT·C⁻¹ ⊕ kT·L⁻¹ with v ⟂ i
+    from thermosim.circuits.rlc import RLCParams, build_rlc
+
+    rng = np.random.default_rng(4)
+    n = 4
+    cc = np.triu(rng.uniform(0, 0.3e-9, (n, n)), 1)
+    p = RLCParams(
+        c_f=tuple(rng.uniform(0.5e-9, 1.5e-9, n)),
+        coupling_f=tuple(map(tuple, cc + cc.T)),
+        l_h=tuple(rng.uniform(0.5e-6, 2e-6, n)),
+        r_parallel_ohm=tuple(rng.uniform(50, 500, n)),
+    )
+    built = build_rlc(p)
+    kt = K_B * 300.0
+    v_ref = kt * np.linalg.inv(p.capacitance())
+    i_ref = kt * np.diag(1 / np.asarray(p.l_h))
+    np.testing.assert_allclose(built.cov_theory[:n, :n], v_ref, rtol=1e-9, atol=1e-12 * v_ref.max())
+    np.testing.assert_allclose(built.cov_theory[n:, n:], i_ref, rtol=1e-9, atol=1e-12 * i_ref.max())
+    assert np.abs(built.cov_theory[:n, n:]).max() < 1e-12 * np.sqrt(v_ref.max() * i_ref.max())
+
+
+def test_rlc_precision_compiles_to_maxwell_capacitance():
+    from thermosim.circuits.rlc import RLCParams, build_rlc
+
+    prec = np.array([[1.5, -0.4, 0.0], [-0.4, 1.2, -0.3], [0.0, -0.3, 1.0]])
+    built = build_rlc(RLCParams(precision=tuple(map(tuple, prec)), c_unit_f=1e-9))
+    np.testing.assert_allclose(built.cov_theory[:3, :3], K_B * 300 / 1e-9 * np.linalg.inv(prec), rtol=1e-9)
+    text = str(built.circuit)
+    assert "C1_2 n1 n2 4.0000000000000007e-10" in text and "C1_3" not in text  # −c_unit·P_ij
+    assert "C2 n2 nz_n2 4.999999999999999e-10" in text  # row sum to ground: (1.2 − 0.4 − 0.3)·1 nF

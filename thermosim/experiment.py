@@ -65,7 +65,7 @@ def prepare(spec: Spec) -> Prepared:
         f"* {', '.join(plan.files())} (lines 'k w1 ... wn', time k x {step!r} s),\n"
         f"* made by `thermosim noise {spec.name}`.\n"
         f".options {spice_noise.TRAN_OPTIONS}\n"
-        f".save {' '.join(f'v({v})' for v in built.variables)}\n"
+        f".save {' '.join(built.variables)}\n"
         f".tran {step * spice_noise.TSTEP_FRACTION!r} {n_steps * step!r} 0 {step!r}\n"
         ".end\n"
     )
@@ -108,7 +108,7 @@ def simulate(
         keep=keep,
     )
     t = res.plot["time"]
-    x = np.column_stack([res.plot[f"v({v})"] for v in built.variables])
+    x = np.column_stack([res.plot[v] for v in built.variables])
     samples, k, alignment = grid_samples(t, x, prep.noise_step_s, prep.burn_in_s)
     names = list(built.variables)
     # the grid oversamples the fastest mode 10×: estimate correlation times on every few samples

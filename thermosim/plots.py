@@ -24,6 +24,7 @@ from .results import atomic  # noqa: E402
 
 MAX_GRID_PANELS = 8
 _VOLT_UNITS = ((1.0, 1.0, "V"), (1e-3, 1e3, "mV"), (0.0, 1e6, "µV"))
+_AMP_UNITS = ((1.0, 1.0, "A"), (1e-3, 1e3, "mA"), (1e-6, 1e6, "µA"), (0.0, 1e9, "nA"))
 _TIME_UNITS = ((1.0, 1.0, "s"), (1e-3, 1e3, "ms"), (1e-6, 1e6, "µs"), (0.0, 1e9, "ns"))
 
 
@@ -54,7 +55,9 @@ def hist_vs_theory(
         raise ValueError(f"hist_vs_theory: need >= 2 finite samples, got {x.size}")
     if ax is None:
         _, ax = plt.subplots(figsize=(5.0, 3.6), layout="constrained")
-    factor, unit = _pick_unit(std := float(np.sqrt(var_theory)), _VOLT_UNITS)
+    # ngspice vector names: i(...) are currents, everything else is read as a voltage
+    units = _AMP_UNITS if name.lower().startswith("i(") else _VOLT_UNITS
+    factor, unit = _pick_unit(std := float(np.sqrt(var_theory)), units)
     xs, mu, sd = x * factor, mean_theory * factor, std * factor
     ratio = float(np.var(x, ddof=1)) / var_theory
     heights, *_ = ax.hist(
@@ -111,6 +114,7 @@ def cov_heatmaps(
     names: Sequence[str],
     axes: np.ndarray | Sequence[Axes] | None = None,
     cov_se: np.ndarray | None = None,
+    label: str = "covariance [V²]",
 ) -> np.ndarray:
     """Measured, theoretical and difference heatmaps of (d, d) covariances [V^2]; returns 3 Axes.
 
@@ -131,7 +135,7 @@ def cov_heatmaps(
     for ax, m, title in ((axs[0], c, "measured"), (axs[1], t, "theory")):
         im = ax.imshow(m, cmap="RdBu_r", vmin=-vmax, vmax=vmax)
         ax.set_title(title)
-    axs[0].figure.colorbar(im, ax=list(axs[:2]), label="covariance [V²]", shrink=0.85, format="%.2g")
+    axs[0].figure.colorbar(im, ax=list(axs[:2]), label=label, shrink=0.85, format="%.2g")
     if cov_se is None:
         diff = (c - t) / (float(np.max(np.abs(t))) or 1.0)
         title, label = "(measured − theory) / max|theory|", "relative difference"
@@ -202,7 +206,12 @@ def run_figures(metrics: dict, samples: np.ndarray, outdir: Path) -> list[str]:
     save(axes, outdir / "hist.png")
     files = ["hist.png"]
     if len(names) > 1:
-        axes = cov_heatmaps(np.asarray(metrics["cov"]), theory, names, cov_se=np.asarray(metrics["cov_se"]))
+        cov, se, label = np.asarray(metrics["cov"]), np.asarray(metrics["cov_se"]), "covariance [V²]"
+        if any(n.lower().startswith("i(") for n in names):  # volts and amps: scale by the theory's σ
+            s = 1 / np.sqrt(np.diag(theory))
+            cov, theory, se = (m * np.outer(s, s) for m in (cov, theory, se))
+            label = "covariance / (σᵢσⱼ) of theory"
+        axes = cov_heatmaps(cov, theory, names, cov_se=se, label=label)
         save(axes, outdir / "cov.png")
         files.append("cov.png")
     return files

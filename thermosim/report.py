@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-DEMO_SPECS = ["rc_single", "rc_pair_thermal", "gauss4"]
-DEMO_SWEEPS = ["noise_step", "gauss4_temperature"]
+DEMO_SPECS = ["rc_single", "rc_pair_thermal", "gauss4", "spu8"]
+DEMO_SWEEPS = ["noise_step", "gauss4_temperature", "spu8_damping"]
 
 
 def demo(out: Path) -> int:
@@ -66,7 +66,7 @@ def sweeps_markdown(sweeps, out: Path) -> str:
         lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
         for r in rows:
             cells = [f"{float(r[a]):.3g}" for a in axes]
-            cells += [f"{float(r[m + ' mean']):.4g} ± {float(r[m + ' se']):.2g}" for m in sweep.metrics]
+            cells += [_mean_se(float(r[m + " mean"]), float(r[m + " se"])) for m in sweep.metrics]
             lines.append("| " + " | ".join(cells) + " |")
         lines.append("")
         for m in sweep.metrics:
@@ -123,3 +123,7 @@ def report_markdown(rows, total_s: float) -> str:
             + ("all checks passed." if not failed else f"FAILED: {', '.join(failed)}.")
         )
     return "\n".join(out) + "\n"
+
+
+def _mean_se(mean: float, se: float) -> str:
+    return f"{mean:.4g}" if se != se else f"{mean:.4g} ± {se:.2g}"  # one replica: no error bar

@@ -41,9 +41,15 @@ def equipartition_covariance(c: np.ndarray, temperature_k: float) -> np.ndarray:
 
 
 def relaxation_times(c: np.ndarray, g: np.ndarray) -> tuple[float, float]:
-    """(fastest, slowest) relaxation time in seconds: 1/Re λ of A = C⁻¹G, extreme eigenvalues."""
-    rates = np.linalg.eigvals(np.linalg.solve(np.asarray(c, float), np.asarray(g, float))).real
-    return float(1.0 / rates.max()), float(1.0 / rates.min())
+    """(fastest, slowest) time scale in seconds of A = C⁻¹G (see ``time_scales``)."""
+    return time_scales(np.linalg.solve(np.asarray(c, float), np.asarray(g, float)))
+
+
+def time_scales(a: np.ndarray) -> tuple[float, float]:
+    """(fastest, slowest) time scale (s) of the drift dx = −A x dt: 1/max|λ| (relaxation or oscillation,
+    whichever is faster: what a time step must resolve) and 1/min Re λ (the slowest decay)."""
+    lam = np.linalg.eigvals(np.asarray(a, float))
+    return float(1.0 / np.abs(lam).max()), float(1.0 / lam.real.min())
 
 
 def gaussian_density(x: np.ndarray, var: float, mean: float = 0.0) -> np.ndarray:

@@ -22,9 +22,9 @@ class Built:
 
     circuit: Any  # PySpice Circuit, noise sources placed (filesource attached by the netlister)
     noise: NoisePlan
-    variables: tuple[str, ...]  # node names whose voltages are sampled, in order
-    mean_theory: np.ndarray  # V
-    cov_theory: np.ndarray  # V², exact stationary covariance
+    variables: tuple[str, ...]  # ngspice vectors sampled, in order: "v(n1)", "i(l1)", ...
+    mean_theory: np.ndarray  # SI units of each variable (V or A)
+    cov_theory: np.ndarray  # exact stationary covariance (V², V·A, A²)
     tau_fast_s: float  # fastest relaxation time (sets the automatic noise step)
     tau_slow_s: float  # slowest relaxation time (sets the automatic burn-in)
     info: dict = field(default_factory=dict)  # compiled values worth reporting
@@ -49,4 +49,4 @@ def register(name: str, params: type) -> Callable[[Callable[[Any], Built]], Call
     return deco
 
 
-from . import rc  # noqa: E402,F401  (registers the family)
+from . import rc, rlc  # noqa: E402,F401  (register the families)

@@ -62,13 +62,13 @@ class RCParams:
             raise SpecError(f"{where}.n = {self.n} disagrees with the matrix/list size {n}")
         if n < 1:
             raise SpecError(f"{where}.n must be >= 1, got {n}")
-        _vector(self.c_f, n, f"{where}.c_f")
+        vector_param(self.c_f, n, f"{where}.c_f")
         if self.precision is not None:
             if self.r_ohm is not None or self.coupling_s is not None:
                 raise SpecError(
                     f"{where}.precision excludes r_ohm and coupling_s (they are compiled from it)"
                 )
-            p = _square(self.precision, f"{where}.precision")
+            p = square_param(self.precision, f"{where}.precision")
             if not np.allclose(p, p.T, rtol=1e-12, atol=0):
                 raise SpecError(f"{where}.precision must be symmetric")
             if np.linalg.eigvalsh(p).min() <= 0:
@@ -87,9 +87,9 @@ class RCParams:
         else:
             if self.r_ohm is None:
                 raise SpecError(f"missing required key '{where}.r_ohm' (or give '{where}.precision')")
-            _vector(self.r_ohm, n, f"{where}.r_ohm")
+            vector_param(self.r_ohm, n, f"{where}.r_ohm")
             if self.coupling_s is not None:
-                g = _square(self.coupling_s, f"{where}.coupling_s")
+                g = square_param(self.coupling_s, f"{where}.coupling_s")
                 if g.shape[0] != n:
                     raise SpecError(
                         f"{where}.coupling_s is {g.shape[0]}×{g.shape[0]} but there are {n} nodes"
@@ -109,7 +109,7 @@ class RCParams:
             positive(self.noise_temperature_k, f"{where}.noise_temperature_k")
 
 
-def _vector(v: Scalar_or_list, n: int, key: str) -> np.ndarray:
+def vector_param(v: Scalar_or_list, n: int, key: str) -> np.ndarray:
     arr = np.full(n, v, float) if isinstance(v, float) else np.asarray(v, float)
     if arr.shape != (n,):
         raise SpecError(f"{key} has {arr.size} values but there are {n} nodes")
@@ -118,7 +118,7 @@ def _vector(v: Scalar_or_list, n: int, key: str) -> np.ndarray:
     return arr
 
 
-def _square(m: tuple, key: str) -> np.ndarray:
+def square_param(m: tuple, key: str) -> np.ndarray:
     rows = [len(r) for r in m]
     if len(m) == 0 or any(r != len(m) for r in rows):
         raise SpecError(f"{key} must be a square matrix, got rows of lengths {rows}")
@@ -135,7 +135,7 @@ def node(i: int) -> str:
 @register("rc", RCParams)
 def build_rc(p: RCParams) -> Built:
     n = p.size()
-    c = _vector(p.c_f, n, "c_f")
+    c = vector_param(p.c_f, n, "c_f")
     circuit = Circuit("thermosim rc")
     plan = NoisePlan()
     for i in range(n):
@@ -154,7 +154,7 @@ def build_rc(p: RCParams) -> Built:
             )
         info["transconductors"] = int(np.count_nonzero(g - np.diag(np.diag(g))))
     else:
-        r = _vector(p.r_ohm, n, "r_ohm")
+        r = vector_param(p.r_ohm, n, "r_ohm")
         gc = np.zeros((n, n)) if p.coupling_s is None else np.asarray(p.coupling_s, float)
         g = np.diag(1.0 / r) + np.diag(gc.sum(1)) - gc
         t_noise = p.temperature_k if p.noise == "thermal" else p.noise_temperature_k
@@ -172,7 +172,7 @@ def build_rc(p: RCParams) -> Built:
     return Built(
         circuit=circuit,
         noise=plan,
-        variables=tuple(node(i) for i in range(n)),
+        variables=tuple(f"v({node(i)})" for i in range(n)),
         mean_theory=np.zeros(n),
         cov_theory=cov,
         tau_fast_s=tau_fast,

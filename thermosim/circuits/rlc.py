@@ -1,0 +1,169 @@
+"""Family ``rlc``: the SPU cell — LC resonators coupled through capacitors, with loss and noise.
+
+Cell i: node ``n{i}`` with capacitance ``c_f`` to ground, inductor ``l_h`` to ground (``l{i}``, optional
+series resistance ``r_series_ohm``), parallel resistor ``r_parallel_ohm``; cells are coupled by
+capacitors ``coupling_f`` (symmetric, ≥ 0). State x = (v, i) with the Maxwell capacitance matrix C:
+
+    C dv = −G_p v dt − i dt + dQ        L di = v dt − R_s i dt
+
+so A = [[C⁻¹G_p, C⁻¹], [−L⁻¹, L⁻¹R_s]] (non-normal) and D = blockdiag(C⁻¹ S C⁻¹, 0).
+
+``precision`` compiles a target precision matrix P of the voltages into C = c_unit·P: off-diagonals
+become coupling capacitors −c_unit·P_ij (so P_ij must be ≤ 0: a positive one would need a negative
+capacitor) and the row sums become the capacitors to ground (so every row must sum to > 0). In thermal
+equilibrium Σv = kT·C⁻¹ = (kT/c_unit)·P⁻¹, Σi = kT·L⁻¹, v ⟂ i.
+
+Noise enters as currents at the nodes (the SPU's noise current): ``thermal`` puts the Johnson noise of
+each parallel resistor at ``temperature_k``; ``injected`` the Johnson level of each parallel resistor at
+``noise_temperature_k`` with noiseless resistors. A series resistance would need a noise voltage in the
+inductor branch, which this family does not place: it is accepted only with injected noise.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+from PySpice.Spice.Netlist import Circuit
+
+from ..spec import SpecError, positive
+from ..spice.noise import NoisePlan
+from ..theory import lyapunov_covariance, time_scales
+from . import Built, register
+from .rc import Scalar_or_list, node, square_param, vector_param
+
+
+@dataclass(frozen=True)
+class RLCParams:
+    n: int | None = None
+    c_f: Scalar_or_list | None = None  # capacitance of each cell to ground (explicit form)
+    l_h: Scalar_or_list = 1e-6
+    r_parallel_ohm: Scalar_or_list = 1e3
+    r_series_ohm: Scalar_or_list | None = None
+    coupling_f: tuple[tuple[float, ...], ...] | None = None
+    precision: tuple[tuple[float, ...], ...] | None = None
+    c_unit_f: float = 1e-9  # C = c_unit·P for a precision matrix
+    noise: Literal["thermal", "injected"] = "thermal"
+    temperature_k: float = 300.0
+    noise_temperature_k: float | None = None
+
+    def size(self) -> int:
+        for m in (self.precision, self.coupling_f):
+            if m is not None:
+                return len(m)
+        for v in (self.c_f, self.l_h, self.r_parallel_ohm):
+            if isinstance(v, tuple):
+                return len(v)
+        return self.n if self.n is not None else 1
+
+    def capacitance(self) -> np.ndarray:
+        """The Maxwell capacitance matrix C (F)."""
+        n = self.size()
+        if self.precision is not None:
+            return self.c_unit_f * np.asarray(self.precision, float)
+        cc = np.zeros((n, n)) if self.coupling_f is None else np.asarray(self.coupling_f, float)
+        return np.diag(vector_param(self.c_f, n, "c_f") + cc.sum(1)) - cc
+
+    def validate(self, where: str) -> None:
+        n = self.size()
+        if self.n is not None and self.n != n:
+            raise SpecError(f"{where}.n = {self.n} disagrees with the matrix/list size {n}")
+        if n < 1:
+            raise SpecError(f"{where}.n must be >= 1, got {n}")
+        vector_param(self.l_h, n, f"{where}.l_h")
+        vector_param(self.r_parallel_ohm, n, f"{where}.r_parallel_ohm")
+        if self.r_series_ohm is not None:
+            vector_param(self.r_series_ohm, n, f"{where}.r_series_ohm")
+            if self.noise == "thermal":
+                raise SpecError(
+                    f'{where}.r_series_ohm needs noise = "injected": the family places noise '
+                    "currents at the nodes, not the series resistor's noise voltage"
+                )
+        if self.precision is not None:
+            if self.c_f is not None or self.coupling_f is not None:
+                raise SpecError(f"{where}.precision excludes c_f and coupling_f (they are compiled from it)")
+            p = square_param(self.precision, f"{where}.precision")
+            if not np.allclose(p, p.T, rtol=1e-12, atol=0):
+                raise SpecError(f"{where}.precision must be symmetric")
+            i, j = np.unravel_index(np.argmax(p - np.diag(np.diag(p))), p.shape)
+            if i != j and p[i, j] > 0:
+                raise SpecError(
+                    f"{where}.precision[{i}][{j}] = {p[i, j]:g} > 0 cannot be realised with passive "
+                    "coupling capacitors (it would need a negative capacitance)"
+                )
+            rows = p.sum(1)
+            if rows.min() <= 0:
+                k = int(np.argmin(rows))
+                raise SpecError(
+                    f"{where}.precision row {k} sums to {rows[k]:g} <= 0: cell {k}'s capacitance to "
+                    "ground would not be positive"
+                )
+            positive(self.c_unit_f, f"{where}.c_unit_f")
+        else:
+            if self.c_f is None:
+                raise SpecError(f"missing required key '{where}.c_f' (or give '{where}.precision')")
+            vector_param(self.c_f, n, f"{where}.c_f")
+            if self.coupling_f is not None:
+                cc = square_param(self.coupling_f, f"{where}.coupling_f")
+                if cc.shape[0] != n:
+                    raise SpecError(
+                        f"{where}.coupling_f is {cc.shape[0]}×{cc.shape[0]} but there are {n} cells"
+                    )
+                if not np.allclose(cc, cc.T) or np.any(cc < 0) or np.any(np.diag(cc) != 0):
+                    raise SpecError(f"{where}.coupling_f must be symmetric, >= 0, with a zero diagonal")
+        if self.noise == "thermal":
+            positive(self.temperature_k, f"{where}.temperature_k")
+            if self.noise_temperature_k is not None:
+                raise SpecError(f'{where}.noise_temperature_k is for noise = "injected"; use temperature_k')
+        else:
+            if self.noise_temperature_k is None:
+                raise SpecError(f"missing required key '{where}.noise_temperature_k' (noise = \"injected\")")
+            positive(self.noise_temperature_k, f"{where}.noise_temperature_k")
+
+
+@register("rlc", RLCParams)
+def build_rlc(p: RLCParams) -> Built:
+    n = p.size()
+    cm = p.capacitance()
+    ground = cm.sum(1)  # capacitance of each node to ground
+    l_h = vector_param(p.l_h, n, "l_h")
+    r_p = vector_param(p.r_parallel_ohm, n, "r_parallel_ohm")
+    r_s = np.zeros(n) if p.r_series_ohm is None else vector_param(p.r_series_ohm, n, "r_series_ohm")
+    t_noise = p.temperature_k if p.noise == "thermal" else p.noise_temperature_k
+    circuit = Circuit("thermosim rlc")
+    plan = NoisePlan()
+    for i in range(n):
+        plan.capacitor(circuit, str(i + 1), node(i), ground[i])
+        circuit.R(str(i + 1), node(i), circuit.gnd, r_p[i])
+        plan.johnson(node(i), None, r_p[i], t_noise)
+        if r_s[i] > 0:
+            circuit.L(str(i + 1), node(i), f"s{i + 1}", l_h[i])
+            circuit.R(f"s{i + 1}", f"s{i + 1}", circuit.gnd, r_s[i])
+        else:
+            circuit.L(str(i + 1), node(i), circuit.gnd, l_h[i])
+        for j in range(i + 1, n):
+            if cm[i, j] != 0:
+                circuit.C(f"{i + 1}_{j + 1}", node(i), node(j), -cm[i, j])
+    c_inv = np.linalg.inv(cm)
+    l_inv = np.diag(1.0 / l_h)
+    a = np.block([[c_inv @ np.diag(1.0 / r_p), c_inv], [-l_inv, l_inv @ np.diag(r_s)]])
+    d = np.zeros((2 * n, 2 * n))
+    d[:n, :n] = c_inv @ plan.node_psd() @ c_inv
+    cov = lyapunov_covariance(a, d)
+    tau_fast, tau_slow = time_scales(a)
+    variables = tuple(f"v({node(i)})" for i in range(n)) + tuple(f"i(l{i + 1})" for i in range(n))
+    info = {
+        "f0_hz": float(np.abs(np.linalg.eigvals(a)).max() / (2 * np.pi)),
+        "coupling_capacitors": int(np.count_nonzero(np.triu(cm, 1))),
+    }
+    return Built(
+        circuit=circuit,
+        noise=plan,
+        variables=variables,
+        mean_theory=np.zeros(2 * n),
+        cov_theory=cov,
+        tau_fast_s=tau_fast,
+        tau_slow_s=tau_slow,
+        info=info,
+    )
