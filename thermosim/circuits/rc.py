@@ -57,11 +57,7 @@ class RCParams:
         return self.n if self.n is not None else 1
 
     def validate(self, where: str) -> None:
-        n = self.size()
-        if self.n is not None and self.n != n:
-            raise SpecError(f"{where}.n = {self.n} disagrees with the matrix/list size {n}")
-        if n < 1:
-            raise SpecError(f"{where}.n must be >= 1, got {n}")
+        n = checked_size(self, where)
         vector_param(self.c_f, n, f"{where}.c_f")
         if self.precision is not None:
             if self.r_ohm is not None or self.coupling_s is not None:
@@ -89,24 +85,42 @@ class RCParams:
                 raise SpecError(f"missing required key '{where}.r_ohm' (or give '{where}.precision')")
             vector_param(self.r_ohm, n, f"{where}.r_ohm")
             if self.coupling_s is not None:
-                g = square_param(self.coupling_s, f"{where}.coupling_s")
-                if g.shape[0] != n:
-                    raise SpecError(
-                        f"{where}.coupling_s is {g.shape[0]}×{g.shape[0]} but there are {n} nodes"
-                    )
-                if not np.allclose(g, g.T) or np.any(g < 0) or np.any(np.diag(g) != 0):
-                    raise SpecError(
-                        f"{where}.coupling_s must be symmetric, >= 0, with a zero diagonal "
-                        "(conductances of resistors between nodes; use precision for any sign)"
-                    )
-        if self.noise == "thermal":
-            positive(self.temperature_k, f"{where}.temperature_k")
-            if self.noise_temperature_k is not None:
-                raise SpecError(f'{where}.noise_temperature_k is for noise = "injected"; use temperature_k')
-        else:
-            if self.noise_temperature_k is None:
-                raise SpecError(f"missing required key '{where}.noise_temperature_k' (noise = \"injected\")")
-            positive(self.noise_temperature_k, f"{where}.noise_temperature_k")
+                coupling_param(
+                    self.coupling_s, n, f"{where}.coupling_s", "resistors; use precision for any sign"
+                )
+        validate_noise(self, where)
+
+
+def checked_size(p, where: str) -> int:
+    """The node count implied by the matrices and lists, agreeing with ``n`` when that is given."""
+    n = p.size()
+    if p.n is not None and p.n != n:
+        raise SpecError(f"{where}.n = {p.n} disagrees with the matrix/list size {n}")
+    if n < 1:
+        raise SpecError(f"{where}.n must be >= 1, got {n}")
+    return n
+
+
+def validate_noise(p, where: str) -> None:
+    """The noise keys shared by families with ``noise = "thermal" | "injected"``."""
+    if p.noise == "thermal":
+        positive(p.temperature_k, f"{where}.temperature_k")
+        if p.noise_temperature_k is not None:
+            raise SpecError(f'{where}.noise_temperature_k is for noise = "injected"; use temperature_k')
+    else:
+        if p.noise_temperature_k is None:
+            raise SpecError(f"missing required key '{where}.noise_temperature_k' (noise = \"injected\")")
+        positive(p.noise_temperature_k, f"{where}.noise_temperature_k")
+
+
+def coupling_param(m: tuple, n: int, key: str, what: str) -> np.ndarray:
+    """A matrix of passive couplings: n×n, symmetric, >= 0, zero diagonal."""
+    g = square_param(m, key)
+    if g.shape[0] != n:
+        raise SpecError(f"{key} is {g.shape[0]}×{g.shape[0]} but there are {n} nodes")
+    if not np.allclose(g, g.T) or np.any(g < 0) or np.any(np.diag(g) != 0):
+        raise SpecError(f"{key} must be symmetric, >= 0, with a zero diagonal ({what})")
+    return g
 
 
 def vector_param(v: Scalar_or_list, n: int, key: str) -> np.ndarray:

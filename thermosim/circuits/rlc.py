@@ -31,7 +31,15 @@ from ..spec import SpecError, positive
 from ..spice.noise import NoisePlan
 from ..theory import lyapunov_covariance, time_scales
 from . import Built, register
-from .rc import Scalar_or_list, node, square_param, vector_param
+from .rc import (
+    Scalar_or_list,
+    checked_size,
+    coupling_param,
+    node,
+    square_param,
+    validate_noise,
+    vector_param,
+)
 
 
 @dataclass(frozen=True)
@@ -66,11 +74,7 @@ class RLCParams:
         return np.diag(vector_param(self.c_f, n, "c_f") + cc.sum(1)) - cc
 
     def validate(self, where: str) -> None:
-        n = self.size()
-        if self.n is not None and self.n != n:
-            raise SpecError(f"{where}.n = {self.n} disagrees with the matrix/list size {n}")
-        if n < 1:
-            raise SpecError(f"{where}.n must be >= 1, got {n}")
+        n = checked_size(self, where)
         vector_param(self.l_h, n, f"{where}.l_h")
         vector_param(self.r_parallel_ohm, n, f"{where}.r_parallel_ohm")
         if self.r_series_ohm is not None:
@@ -105,21 +109,8 @@ class RLCParams:
                 raise SpecError(f"missing required key '{where}.c_f' (or give '{where}.precision')")
             vector_param(self.c_f, n, f"{where}.c_f")
             if self.coupling_f is not None:
-                cc = square_param(self.coupling_f, f"{where}.coupling_f")
-                if cc.shape[0] != n:
-                    raise SpecError(
-                        f"{where}.coupling_f is {cc.shape[0]}×{cc.shape[0]} but there are {n} cells"
-                    )
-                if not np.allclose(cc, cc.T) or np.any(cc < 0) or np.any(np.diag(cc) != 0):
-                    raise SpecError(f"{where}.coupling_f must be symmetric, >= 0, with a zero diagonal")
-        if self.noise == "thermal":
-            positive(self.temperature_k, f"{where}.temperature_k")
-            if self.noise_temperature_k is not None:
-                raise SpecError(f'{where}.noise_temperature_k is for noise = "injected"; use temperature_k')
-        else:
-            if self.noise_temperature_k is None:
-                raise SpecError(f"missing required key '{where}.noise_temperature_k' (noise = \"injected\")")
-            positive(self.noise_temperature_k, f"{where}.noise_temperature_k")
+                coupling_param(self.coupling_f, n, f"{where}.coupling_f", "capacitors between cells")
+        validate_noise(self, where)
 
 
 @register("rlc", RLCParams)
