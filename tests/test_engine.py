@@ -212,3 +212,65 @@ def test_spu8_equipartition_in_spice(shipped_runs):
     assert np.all(np.abs(cov[:8, 8:]) <= m["check_k"] * se[:8, 8:])  # v ⟂ i
     assert m["cov_rel_err"] <= 3 * m["cov_rel_err_se"]
     assert code == 0 and m["passed"]
+
+
+def test_quartic_unit_samples_the_boltzmann_density(shipped_runs, tmp_path):
+    # One unit, V = x² + x⁴, kT = 0.1 (model units; 0.1 V per unit). Theory by quadrature of exp(−V/kT).
+    # Checks recorded with the run: mean and variance within k·SE, KS distance D ≤ 1.82/√n on samples
+    # thinned to ≈ independence. The same samples must FAIL against the density at kT = 0.13.
+    from scipy.stats import kstest
+
+    from thermosim.circuits.quartic import QuarticParams, stationary
+
+    code, m, out = shipped_runs["quartic1"]
+    names = [c["name"] for c in m["checks"]]
+    assert "ks[v(u1)]" in names and code == 0 and m["passed"]
+    _, var, _ = stationary(QuarticParams(kt=0.1))
+    assert m["cov_theory"][0][0] == pytest.approx(var * 0.01, rel=1e-9)
+    x = np.load(out / "samples.npz")["samples"][:, 0]
+    sub = x[:: int(np.ceil(2 * m["tau_int_s"][0] / m["noise_step_s"]))]
+    _, _, wrong = stationary(QuarticParams(kt=0.13))
+    assert kstest(sub / 0.1, wrong).statistic > 1.82 / np.sqrt(len(sub))
+
+
+def test_coupled_quartic_units_match_the_euler_maruyama_twin(tmp_path):
+    # Three coupled units with biases, kT = 0.1: no closed form, so the circuit in ngspice and the digital
+    # twin (thermosim.digital.langevin) of the same equations must agree: means, variances and covariances,
+    # each as a two-sample z with both standard errors, within the Bonferroni threshold for 9 statistics.
+    from thermosim.analysis.gaussian import bonferroni_k
+    from thermosim.digital.langevin import euler_maruyama
+
+    j = [[0.0, 0.5, -0.3], [0.5, 0.0, 0.4], [-0.3, 0.4, 0.0]]
+    bias = [0.1, -0.05, 0.0]
+    spec = spec_from_table(
+        {
+            "name": "q3",
+            "family": "quartic",
+            "circuit": {"coupling": j, "bias": bias, "kt": 0.1, "v_unit_v": 0.1},
+            "sim": {"t_stop_s": 0.01},
+        }
+    )
+    m = simulate(prepare(spec), 3, tmp_path).metrics
+    assert m["cov_theory"] is None and m["checks"][-1]["name"] == "noise_grid_alignment"
+    v0 = 0.1
+    mean_s, mean_s_se = np.asarray(m["mean"]) / v0, np.asarray(m["mean_se"]) / v0
+    cov_s, cov_s_se = np.asarray(m["cov"]) / v0**2, np.asarray(m["cov_se"]) / v0**2
+    # twin: 2000 chains, 5 records each 2 model-time units apart (≥ 4 τ_int): ≈ independent samples
+    x = euler_maruyama(
+        1.0, 1.0, 0.1, bias, j, chains=2000, t_burn=5.0, t_record=10.0, record_every=2.0, seed=1
+    )
+    n = len(x)
+    mean_t, cov_t = x.mean(0), np.cov(x, rowvar=False)
+    mean_t_se = np.sqrt(np.diag(cov_t) / n)
+    xc = x - mean_t
+    cov_t_se = np.sqrt(
+        np.array([[np.var(xc[:, a] * xc[:, b], ddof=1) for b in range(3)] for a in range(3)]) / n
+    )
+    k = bonferroni_k(9)
+    z_mean = (mean_s - mean_t) / np.hypot(mean_s_se, mean_t_se)
+    iu = np.triu_indices(3)
+    z_cov = (cov_s - cov_t)[iu] / np.hypot(cov_s_se, cov_t_se)[iu]
+    print(f"twin vs SPICE: z_mean {np.round(z_mean, 2)}, z_cov {np.round(z_cov, 2)}, k {k:.2f}, n_eff {m['n_eff']:.0f}")
+    assert np.all(np.abs(z_mean) <= k), z_mean
+    assert np.all(np.abs(z_cov) <= k), z_cov
+    assert abs(cov_t[0, 1]) > 5 * cov_t_se[0, 1]  # the couplings matter: a test that could fail

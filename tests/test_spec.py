@@ -112,7 +112,7 @@ def test_unknown_spec_name_lists_known():
         load_spec("gauss44")
 
 
-@pytest.mark.parametrize("name", ["rc_single", "rc_pair_thermal", "gauss4", "spu8"])
+@pytest.mark.parametrize("name", ["rc_single", "rc_pair_thermal", "gauss4", "spu8", "quartic1"])
 def test_shipped_specs_load(name):
     assert load_spec(name).name == name
 
@@ -137,5 +137,20 @@ RLC = {"name": "r", "family": "rlc", "circuit": {"c_f": 1e-9, "l_h": 1e-6}, "sim
 def test_bad_rlc(circuit, match):
     t = copy.deepcopy(RLC)
     t["circuit"] = circuit
+    with pytest.raises(SpecError, match=match):
+        spec_from_table(t)
+
+
+@pytest.mark.parametrize(
+    "circuit,match",
+    [
+        ({"kt": -0.1}, r"circuit.kt must be > 0"),
+        ({"coupling": [[0.0, 1.0], [0.5, 0.0]]}, r"circuit.coupling must be symmetric with a zero diagonal"),
+        ({"n": 2, "bias": [0.1, 0.2, 0.3]}, r"circuit.n = 2 disagrees"),
+        ({"couple_at_s": -1e-6}, r"circuit.couple_at_s must be >= 0"),
+    ],
+)
+def test_bad_quartic(circuit, match):
+    t = {"name": "q", "family": "quartic", "circuit": circuit, "sim": {"t_stop_s": 1e-3}}
     with pytest.raises(SpecError, match=match):
         spec_from_table(t)

@@ -95,7 +95,7 @@ def test_grid_seeds_and_content_addresses():
 
 
 def test_shipped_sweeps_load():
-    for name in ("noise_step", "gauss4_temperature", "spu8_damping"):
+    for name in ("noise_step", "gauss4_temperature", "spu8_damping", "quartic_kt"):
         assert load_sweep(name).name == name
 
 

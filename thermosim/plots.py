@@ -201,6 +201,8 @@ def save(fig_or_ax: Figure | Axes | np.ndarray | Sequence[Axes], path: str | os.
 def run_figures(metrics: dict, samples: np.ndarray, outdir: Path) -> list[str]:
     """hist.png (variables vs their theoretical Gaussians), cov.png (measured / theory / difference/SE)."""
     names = metrics["variables"]
+    if metrics.get("cov_theory") is None:
+        return []  # nothing to compare with
     theory = np.asarray(metrics["cov_theory"])
     axes = hist_grid(samples, np.diag(theory), np.asarray(metrics["mean_theory"]), names)
     save(axes, outdir / "hist.png")

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-DEMO_SPECS = ["rc_single", "rc_pair_thermal", "gauss4", "spu8"]
-DEMO_SWEEPS = ["noise_step", "gauss4_temperature", "spu8_damping"]
+DEMO_SPECS = ["rc_single", "rc_pair_thermal", "gauss4", "spu8", "quartic1"]
+DEMO_SWEEPS = ["noise_step", "gauss4_temperature", "spu8_damping", "quartic_kt"]
 
 
 def demo(out: Path) -> int:

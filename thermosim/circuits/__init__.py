@@ -28,6 +28,9 @@ class Built:
     tau_fast_s: float  # fastest relaxation time (sets the automatic noise step)
     tau_slow_s: float  # slowest relaxation time (sets the automatic burn-in)
     info: dict = field(default_factory=dict)  # compiled values worth reporting
+    # exact marginal CDFs (SI units) where the theory has them beyond the moments, None elsewhere:
+    # each becomes a Kolmogorov–Smirnov check
+    cdfs: tuple[Callable[[np.ndarray], np.ndarray] | None, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -49,4 +52,4 @@ def register(name: str, params: type) -> Callable[[Callable[[Any], Built]], Call
     return deco
 
 
-from . import rc, rlc  # noqa: E402,F401  (register the families)
+from . import quartic, rc, rlc  # noqa: E402,F401  (register the families)

@@ -1,0 +1,147 @@
+"""Family ``quartic``: Whitelam's thermodynamic neurons as circuits (Whitelam, PRL 2026; DESIGN.md §3).
+
+Model (dimensionless): overdamped Langevin  dx_i/dt' = −∂_i V(x) + √(2 kT) η_i(t')  (mobility μ = 1) with
+
+    V(x) = Σ_i (J₂ x_i² + J₄ x_i⁴ + b_i x_i) + Σ_(i<j) J_ij x_i x_j .
+
+Circuit: unit i is node ``u{i}`` with a capacitor C to ground; the voltage is u = V₀·x (``v_unit_v``)
+and model time is t' = t/τ with τ = C/g₀ (``c_f``, ``g0_s``). The restoring force is a behavioural
+current g₀V₀·(2J₂x + 4J₄x³ + b_i) leaving the node (ngspice B source); a coupling is a transconductance
+g₀·J_ij from v(u_j) into node i (B source too, so it can be switched on at ``couple_at_s``). The noise is
+a white current at each node of two-sided PSD s = 2·kT·g₀·C·V₀² (A²/Hz), which gives √(2kT) η in model
+units: dividing C du/dt = −g₀V₀∂V + ξ by g₀V₀ and rescaling time by τ.
+
+Theory: the stationary density of each uncoupled unit is ∝ exp(−V(x)/kT) (exact, by quadrature); there
+is no closed form for coupled units: they are compared with the Euler–Maruyama twin in thermosim.digital.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from PySpice.Spice.Netlist import Circuit
+
+from ..spec import SpecError, positive
+from ..spice.noise import NoisePlan
+from . import Built, register
+from .rc import Scalar_or_list, checked_size, square_param
+
+
+@dataclass(frozen=True)
+class QuarticParams:
+    n: int | None = None
+    j2: float = 1.0
+    j4: float = 1.0
+    kt: float = 0.1  # model units (Whitelam's reference value)
+    bias: Scalar_or_list = 0.0
+    coupling: tuple[tuple[float, ...], ...] | None = None  # J_ij, any sign, symmetric, zero diagonal
+    couple_at_s: float = 0.0  # switch the couplings on at this time (0: from the start)
+    initial_x: Scalar_or_list | None = None  # initial condition in model units (default: the OP)
+    c_f: float = 1e-12
+    g0_s: float = 1e-6  # τ = C/g₀ = 1 µs by default
+    v_unit_v: float = 0.1  # volts per model unit
+
+    def size(self) -> int:
+        if self.coupling is not None:
+            return len(self.coupling)
+        for v in (self.bias, self.initial_x):
+            if isinstance(v, tuple):
+                return len(v)
+        return self.n if self.n is not None else 1
+
+    def vector(self, v, key: str) -> np.ndarray:
+        n = self.size()
+        arr = np.full(n, v, float) if isinstance(v, float) else np.asarray(v, float)
+        if arr.shape != (n,):
+            raise SpecError(f"{key} has {arr.size} values but there are {n} units")
+        return arr
+
+    def validate(self, where: str) -> None:
+        n = checked_size(self, where)
+        for key in ("j2", "j4", "kt", "c_f", "g0_s", "v_unit_v"):
+            positive(getattr(self, key), f"{where}.{key}")
+        positive(self.couple_at_s, f"{where}.couple_at_s", allow_zero=True)
+        self.vector(self.bias, f"{where}.bias")
+        if self.initial_x is not None:
+            self.vector(self.initial_x, f"{where}.initial_x")
+        if self.coupling is not None:
+            j = square_param(self.coupling, f"{where}.coupling")
+            if j.shape[0] != n:
+                raise SpecError(f"{where}.coupling is {j.shape[0]}×{j.shape[0]} but there are {n} units")
+            if not np.allclose(j, j.T) or np.any(np.diag(j) != 0):
+                raise SpecError(f"{where}.coupling must be symmetric with a zero diagonal")
+
+    @property
+    def tau_s(self) -> float:
+        return self.c_f / self.g0_s
+
+    def potential(self, x: np.ndarray, b: float = 0.0) -> np.ndarray:
+        """One unit's V(x) = J₂x² + J₄x⁴ + b·x (model units)."""
+        return self.j2 * x**2 + self.j4 * x**4 + b * x
+
+
+def node(i: int) -> str:
+    return f"u{i + 1}"
+
+
+def stationary(p: QuarticParams, b: float = 0.0):
+    """Exact ⟨x⟩, Var x and the CDF of one uncoupled unit under ∝ exp(−V/kT), by quadrature (model units)."""
+    x = np.linspace(-5, 5, 200_001)  # J₄x⁴ ≥ 625·J₄ beyond |x| = 5: the weight there is nil for kT ≲ 10·J₄
+    w = np.exp(-(p.potential(x, b) - p.potential(x, b).min()) / p.kt)
+    cum = np.concatenate([[0.0], np.cumsum(0.5 * (w[1:] + w[:-1]) * np.diff(x))])
+    z = cum[-1]
+    mean = np.trapezoid(x * w, x) / z
+    var = np.trapezoid((x - mean) ** 2 * w, x) / z
+    return float(mean), float(var), lambda xs: np.interp(xs, x, cum / z)
+
+
+@register("quartic", QuarticParams)
+def build_quartic(p: QuarticParams) -> Built:
+    n = p.size()
+    v0, g0 = p.v_unit_v, p.g0_s
+    bias = [float(b) for b in p.vector(p.bias, "bias")]
+    jm = np.zeros((n, n)) if p.coupling is None else np.asarray(p.coupling, float)
+    circuit = Circuit("thermosim quartic")
+    plan = NoisePlan()
+    psd = 2 * p.kt * g0 * p.c_f * v0**2
+    for i in range(n):
+        u = node(i)
+        plan.capacitor(circuit, str(i + 1), u, p.c_f)
+        plan.white(u, None, psd, f"kT={p.kt:g}")
+        x = f"(v({u})/{v0!r})"
+        force = f"{2 * p.j2!r}*{x}+{4 * p.j4!r}*{x}*{x}*{x}+{bias[i]!r}"
+        couple = "+".join(
+            f"{float(jm[i, j])!r}*(v({node(j)})/{v0!r})" for j in range(n) if j != i and jm[i, j] != 0
+        )
+        if couple:
+            gate = f"(time>={p.couple_at_s!r}?1:0)" if p.couple_at_s > 0 else "1"
+            force += f"+{gate}*({couple})"
+        circuit.raw_spice += f"Bf{i + 1} {u} 0 I={g0 * v0!r}*({force})\n"
+    if p.initial_x is not None:
+        x0 = p.vector(p.initial_x, "initial_x")
+        circuit.raw_spice += ".ic " + " ".join(f"v({node(i)})={float(x0[i]) * v0!r}" for i in range(n)) + "\n"
+    # exact theory for uncoupled units; coupled ones have none in closed form (NaN: measured, not judged
+    # here — tests compare them with the Euler–Maruyama twin in thermosim.digital)
+    mean = np.zeros(n)
+    cov = np.zeros((n, n))
+    cdfs = []
+    for i in range(n):
+        m, var, cdf = stationary(p, bias[i])
+        mean[i], cov[i, i] = m * v0, var * v0**2
+        cdfs.append((lambda c: lambda u: c(np.asarray(u) / v0))(cdf))
+    if np.any(jm):
+        mean, cov = np.full(n, np.nan), np.full((n, n), np.nan)
+    curvature = 2 * p.j2 + 12 * p.j4 * 3 * p.kt  # stiffest typical curvature of V (model units)
+    info = {"tau_s": p.tau_s, "psd_a2_per_hz": psd, "coupled": bool(np.any(jm))}
+    return Built(
+        circuit=circuit,
+        noise=plan,
+        variables=tuple(f"v({node(i)})" for i in range(n)),
+        mean_theory=mean,
+        cov_theory=cov,
+        tau_fast_s=p.tau_s / curvature,
+        tau_slow_s=p.tau_s / (2 * p.j2),
+        info=info,
+        cdfs=() if info["coupled"] else tuple(cdfs),
+    )

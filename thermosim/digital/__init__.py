@@ -1,0 +1,1 @@
+"""Digital references: the same stochastic dynamics integrated in numpy (no SPICE)."""
