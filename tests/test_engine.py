@@ -270,7 +270,28 @@ def test_coupled_quartic_units_match_the_euler_maruyama_twin(tmp_path):
     z_mean = (mean_s - mean_t) / np.hypot(mean_s_se, mean_t_se)
     iu = np.triu_indices(3)
     z_cov = (cov_s - cov_t)[iu] / np.hypot(cov_s_se, cov_t_se)[iu]
-    print(f"twin vs SPICE: z_mean {np.round(z_mean, 2)}, z_cov {np.round(z_cov, 2)}, k {k:.2f}, n_eff {m['n_eff']:.0f}")
     assert np.all(np.abs(z_mean) <= k), z_mean
     assert np.all(np.abs(z_cov) <= k), z_cov
     assert abs(cov_t[0, 1]) > 5 * cov_t_se[0, 1]  # the couplings matter: a test that could fail
+
+
+def test_quartic_switch_and_initial_condition(tmp_path):
+    # Couplings gated on at couple_at_s: switched on after the run ends, two strongly coupled units must
+    # sample the UNCOUPLED exact density (variance within 4 SE); the initial condition is an .ic card.
+    from thermosim.circuits.quartic import QuarticParams, stationary
+
+    spec = spec_from_table(
+        {
+            "name": "q2",
+            "family": "quartic",
+            "circuit": {"coupling": [[0.0, 1.5], [1.5, 0.0]], "couple_at_s": 1.0, "initial_x": [0.5, -0.5]},
+            "sim": {"t_stop_s": 0.005},
+        }
+    )
+    prep = prepare(spec)
+    assert "(time>=1.0?1:0)" in prep.netlist and ".ic v(u1)=0.05" in prep.netlist
+    m = simulate(prep, 2, tmp_path).metrics
+    _, var, _ = stationary(QuarticParams())
+    cov, se = np.asarray(m["cov"]) / 0.01, np.asarray(m["cov_se"]) / 0.01
+    assert np.all(np.abs(np.diag(cov) - var) <= 4 * np.diag(se)), (np.diag(cov), var)
+    assert abs(cov[0, 1]) <= 4 * se[0, 1]
