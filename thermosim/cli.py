@@ -27,7 +27,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="thermosim", description=__doc__)
+    p = argparse.ArgumentParser(
+        prog="thermosim",
+        description="Thermodynamic-computing circuits in ngspice with calibrated, seeded noise, judged "
+        "against exact theory. Bad input exits 2 with one line; a failed physics check exits 1.",
+    )
     p.add_argument("--version", action="version", version=f"thermosim {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
 
