@@ -99,6 +99,12 @@ def test_shipped_sweeps_load():
         assert load_sweep(name).name == name
 
 
+def spawn_sweep(spec: Path, out: Path, **popen) -> subprocess.Popen:
+    """`thermosim sweep SPEC --workers 1 --out OUT` in the background."""
+    cmd = [sys.executable, "-m", "thermosim.cli", "sweep", str(spec), "--workers", "1", "--out", str(out)]
+    return subprocess.Popen(cmd, cwd=ROOT, **popen)
+
+
 def read_table(path: Path) -> list[dict]:
     with open(path) as f:
         return list(csv.DictReader(f))
@@ -152,13 +158,7 @@ def test_kill_9_then_resume_loses_and_repeats_nothing(tmp_path):
         axes=[{"key": "circuit.temperature_k", "values": [100.0 * (i + 1) for i in range(6)]}],
     )
     out = tmp_path / "o"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "thermosim.cli", "sweep", str(p), "--workers", "1", "--out", str(out)],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    proc = spawn_sweep(p, out, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.time() + 120
     while len(list((out / "points").glob("*.json"))) < 2 and time.time() < deadline:
         time.sleep(0.05)
@@ -183,15 +183,7 @@ def test_two_sweeps_into_one_directory(tmp_path):
     p1 = write_sweep(tmp_path / "s1.toml", replicas=1)
     p2 = write_sweep(tmp_path / "s2.toml", replicas=1, seed=99)
     out = tmp_path / "shared"
-    procs = [
-        subprocess.Popen(
-            [sys.executable, "-m", "thermosim.cli", "sweep", str(p), "--workers", "1", "--out", str(out)],
-            cwd=ROOT,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-        )
-        for p in (p1, p2)
-    ]
+    procs = [spawn_sweep(p, out, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for p in (p1, p2)]
     for pr in procs:
         assert pr.wait(timeout=300) == 0, pr.stderr.read()
     files = list((out / "points").glob("*.json"))

@@ -15,7 +15,7 @@ from threadpoolctl import threadpool_limits
 from . import __version__
 from .analysis.gaussian import compare_gaussian
 from .analysis.sampling import grid_samples
-from .analysis.stats import check
+from .analysis.stats import check, ks_check
 from .circuits import FAMILIES, Built
 from .spec import Spec
 from .spice import noise as spice_noise
@@ -77,21 +77,6 @@ def noise_blocks(prep: Prepared, seed: int):
     return spice_noise.stream_blocks(prep.built.noise, prep.noise_step_s, prep.n_steps, seed)
 
 
-def ks_checks(samples: np.ndarray, cdfs, names: list[str], tau_samples: np.ndarray) -> list:
-    """Kolmogorov–Smirnov distance of each variable with an exact CDF, on samples thinned to ≈ independence
-    (every ⌈2τ_int⌉-th). Passes when D ≤ 1.82/√n: the asymptotic two-sided 0.27 % point (as a 3-SE check)."""
-    from scipy.stats import kstest
-
-    out = []
-    for i, cdf in enumerate(cdfs):
-        if cdf is None:
-            continue
-        sub = samples[:: max(1, math.ceil(2 * tau_samples[i])), i]
-        d = float(kstest(sub, cdf).statistic)
-        out.append(check(f"ks[{names[i]}]", d, 0.0, 1 / math.sqrt(len(sub)), 1.82))
-    return out
-
-
 @dataclass
 class RunOutput:
     metrics: dict
@@ -132,7 +117,12 @@ def simulate(
         metrics, checks = compare_gaussian(
             samples, prep.noise_step_s, built.mean_theory, built.cov_theory, names, thin=thin
         )
-    checks += ks_checks(samples, built.cdfs, names, np.asarray(metrics["tau_int_s"]) / prep.noise_step_s)
+    tau_samples = np.asarray(metrics["tau_int_s"]) / prep.noise_step_s
+    checks += [
+        ks_check(f"ks[{names[i]}]", samples[:, i], cdf, tau_samples[i])
+        for i, cdf in enumerate(built.cdfs)
+        if cdf is not None
+    ]
     checks.append(check("noise_grid_alignment", alignment, 1.0, 1.0 - MIN_ALIGNMENT, 1.0))
     n_noise = prep.n_steps
     metrics = {

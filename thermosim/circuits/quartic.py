@@ -17,6 +17,7 @@ is no closed form for coupled units: they are compared with the Euler–Maruyama
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,7 +26,7 @@ from PySpice.Spice.Netlist import Circuit
 from ..spec import SpecError, positive
 from ..spice.noise import NoisePlan
 from . import Built, register
-from .rc import Scalar_or_list, checked_size, square_param
+from .rc import Scalar_or_list, checked_size, square_param, vector_param
 
 
 @dataclass(frozen=True)
@@ -50,21 +51,14 @@ class QuarticParams:
                 return len(v)
         return self.n if self.n is not None else 1
 
-    def vector(self, v, key: str) -> np.ndarray:
-        n = self.size()
-        arr = np.full(n, v, float) if isinstance(v, float) else np.asarray(v, float)
-        if arr.shape != (n,):
-            raise SpecError(f"{key} has {arr.size} values but there are {n} units")
-        return arr
-
     def validate(self, where: str) -> None:
         n = checked_size(self, where)
         for key in ("j2", "j4", "kt", "c_f", "g0_s", "v_unit_v"):
             positive(getattr(self, key), f"{where}.{key}")
         positive(self.couple_at_s, f"{where}.couple_at_s", allow_zero=True)
-        self.vector(self.bias, f"{where}.bias")
+        vector_param(self.bias, n, f"{where}.bias", signed=True)
         if self.initial_x is not None:
-            self.vector(self.initial_x, f"{where}.initial_x")
+            vector_param(self.initial_x, n, f"{where}.initial_x", signed=True)
         if self.coupling is not None:
             j = square_param(self.coupling, f"{where}.coupling")
             if j.shape[0] != n:
@@ -96,11 +90,16 @@ def stationary(p: QuarticParams, b: float = 0.0):
     return float(mean), float(var), lambda xs: np.interp(xs, x, cum / z)
 
 
+def _volts_cdf(cdf, v0: float, u: np.ndarray) -> np.ndarray:
+    """A model-unit CDF evaluated at node voltages u = V₀·x."""
+    return cdf(np.asarray(u) / v0)
+
+
 @register("quartic", QuarticParams)
 def build_quartic(p: QuarticParams) -> Built:
     n = p.size()
     v0, g0 = p.v_unit_v, p.g0_s
-    bias = [float(b) for b in p.vector(p.bias, "bias")]
+    bias = [float(b) for b in vector_param(p.bias, n, "bias", signed=True)]
     jm = np.zeros((n, n)) if p.coupling is None else np.asarray(p.coupling, float)
     circuit = Circuit("thermosim quartic")
     plan = NoisePlan()
@@ -119,7 +118,7 @@ def build_quartic(p: QuarticParams) -> Built:
             force += f"+{gate}*({couple})"
         circuit.raw_spice += f"Bf{i + 1} {u} 0 I={g0 * v0!r}*({force})\n"
     if p.initial_x is not None:
-        x0 = p.vector(p.initial_x, "initial_x")
+        x0 = vector_param(p.initial_x, n, "initial_x", signed=True)
         circuit.raw_spice += ".ic " + " ".join(f"v({node(i)})={float(x0[i]) * v0!r}" for i in range(n)) + "\n"
     # exact theory for uncoupled units; coupled ones have none in closed form (NaN: measured, not judged
     # here — tests compare them with the Euler–Maruyama twin in thermosim.digital)
@@ -129,10 +128,12 @@ def build_quartic(p: QuarticParams) -> Built:
     for i in range(n):
         m, var, cdf = stationary(p, bias[i])
         mean[i], cov[i, i] = m * v0, var * v0**2
-        cdfs.append((lambda c: lambda u: c(np.asarray(u) / v0))(cdf))
+        cdfs.append(functools.partial(_volts_cdf, cdf, v0))
     if np.any(jm):
         mean, cov = np.full(n, np.nan), np.full((n, n), np.nan)
-    curvature = 2 * p.j2 + 12 * p.j4 * 3 * p.kt  # stiffest typical curvature of V (model units)
+    # fastest time scale: τ over the curvature V'' = 2J₂ + 12J₄x² where the quartic wall is met in
+    # practice (x² = 3kT, beyond the thermal spread of every kT ≤ J₂ case); the step is a tenth of it
+    curvature = 2 * p.j2 + 12 * p.j4 * 3 * p.kt
     info = {"tau_s": p.tau_s, "psd_a2_per_hz": psd, "coupled": bool(np.any(jm))}
     return Built(
         circuit=circuit,

@@ -89,8 +89,8 @@ def run_netlist(
 
     ``noise_blocks`` (lists of text chunks, one per name in ``noise_files``) are streamed into
     ``run_dir/<name>`` through FIFOs while ngspice runs, so generating noise overlaps the simulation and
-    costs no disk. On success the run directory is
-    removed unless ``keep``; on failure it is kept and named in the error.
+    costs no disk. On success the run directory is removed unless ``keep``; on failure it is kept and
+    named in the error.
     """
     exe = _ngspice()
     run_dir = Path(run_dir)
@@ -274,12 +274,13 @@ class _NoiseFeeder:
                 _grow_pipe(f.fileno())
                 while (chunk := self._get(q)) is not None:
                     f.write(chunk)
+                return  # every block written
         except BrokenPipeError:
             pass  # ngspice stopped reading (finished or failed): its log says why
         except Exception as err:  # noqa: BLE001
             self.error = f"{type(err).__name__}: {err}"
         self._opened[i].clear()  # nobody reads this queue any more: never bound it again
-        while self._get(q) is not None:  # drain so nothing lingers
+        while self._get(q) is not None:  # drain so the distributor can finish
             pass
 
     def finish(self) -> None:
