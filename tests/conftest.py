@@ -43,7 +43,16 @@ def shipped_runs(tmp_path_factory):
         pytest.skip("ngspice is not installed")
     out = tmp_path_factory.mktemp("shipped")
     runs = {}
-    for name in ("rc_single", "rc_pair_thermal", "gauss4", "spu8", "quartic1"):
+    for name in (
+        "rc_single",
+        "rc_pair_thermal",
+        "gauss4",
+        "spu8",
+        "quartic1",
+        "pbit",
+        "ring2",
+        "quartic_cmos",
+    ):
         p = thermosim("run", name, "--json", "--out", str(out / name))
         assert p.returncode in (0, 1), p.stderr
         runs[name] = (p.returncode, json.loads(p.stdout), out / name)

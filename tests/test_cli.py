@@ -137,7 +137,9 @@ def test_netlists_check_lists_stale(tmp_path):
 
 
 @pytest.mark.ngspice
-@pytest.mark.parametrize("name", ["rc_single", "rc_pair_thermal", "gauss4", "spu8", "quartic1"])
+@pytest.mark.parametrize(
+    "name", ["rc_single", "rc_pair_thermal", "gauss4", "spu8", "quartic1", "pbit", "ring2", "quartic_cmos"]
+)
 def test_committed_netlist_runs_in_stock_ngspice(tmp_path, name):
     # The committed netlist reads its noise from '<name>.noise' next to it: write that file with
     # `thermosim noise`, then run plain `ngspice -b` with no thermosim in the loop.

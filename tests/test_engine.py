@@ -295,3 +295,12 @@ def test_quartic_switch_and_initial_condition(tmp_path):
     cov, se = np.asarray(m["cov"]) / 0.01, np.asarray(m["cov_se"]) / 0.01
     assert np.all(np.abs(np.diag(cov) - var) <= 4 * np.diag(se)), (np.diag(cov), var)
     assert abs(cov[0, 1]) <= 4 * se[0, 1]
+
+
+def test_passive_circuits_draw_no_supply_power(shipped_runs):
+    # no source is declared a supply in rc/rlc/behavioural circuits; the noise drives deliver power to the
+    # resistors (≈ kT/τ per node) but are never counted as a cost (DESIGN.md §3)
+    for name in ("rc_single", "rc_pair_thermal", "gauss4", "spu8", "quartic1"):
+        m = shipped_runs[name][1]
+        assert m["supply_power_w"] == 0.0 and m["supply_power_by_source_w"] == {}, name
+        assert m["supply_energy_per_sample_j"] == 0.0

@@ -94,6 +94,14 @@ def test_grid_seeds_and_content_addresses():
     assert vals[0] == pytest.approx(1e-7) and vals[1] == pytest.approx(2e-7) and s.axes[1].log
 
 
+def test_independent_seeds_differ_between_points():
+    s = _sweep_from_table({**BASE, "independent_seeds": True})
+    pts = points(s)
+    # point i, replica r → seed + i·replicas + r: every run its own noise
+    assert sorted(p.seed for p in pts) == list(range(7, 7 + len(pts)))
+    assert len({p.seed for p in pts if p.replica == 0}) == len(pts) // s.replicas
+
+
 def test_shipped_sweeps_load():
     for name in ("noise_step", "gauss4_temperature", "spu8_damping", "quartic_kt"):
         assert load_sweep(name).name == name

@@ -101,3 +101,22 @@ def test_rlc_precision_compiles_to_maxwell_capacitance():
     text = str(built.circuit)
     assert "C1_2 n1 n2 4.0000000000000007e-10" in text and "C1_3" not in text  # −c_unit·P_ij
     assert "C2 n2 nz_n2 4.999999999999999e-10" in text  # row sum to ground: (1.2 − 0.4 − 0.3)·1 nF
+
+
+def test_node_density_linear_is_kt_over_c_and_quartic_is_boltzmann():
+    from thermosim.circuits.quartic import QuarticParams, stationary
+    from thermosim.theory import node_density
+
+    c, g, t = 1e-12, 1e-6, 300.0
+    u = np.linspace(-1e-3, 1e-3, 20001)  # ±15 σ of kT/C
+    pdf, cdf = node_density(u, -g * u, c, 2 * K_B * t * g)
+    assert np.trapezoid(u**2 * pdf, u) == pytest.approx(K_B * t / c, rel=1e-6) and cdf[-1] == 1.0
+    # a behavioural quartic unit's current, g₀V₀·(−∂V/∂x), gives its exact Boltzmann density exp(−V/kT)
+    q, g0, v0 = QuarticParams(kt=0.1), 1e-5, 0.1
+    x = np.linspace(-4, 4, 40001)
+    i_in = -g0 * v0 * (2 * q.j2 * x + 4 * q.j4 * x**3 + 0.3)
+    pdf, _ = node_density(x * v0, i_in, c, 2 * q.kt * g0 * c * v0**2)
+    mean, var, _ = stationary(q, 0.3)
+    m = np.trapezoid(x * v0 * pdf, x * v0)
+    assert m / v0 == pytest.approx(mean, rel=1e-6)
+    assert np.trapezoid((x * v0 - m) ** 2 * pdf, x * v0) / v0**2 == pytest.approx(var, rel=1e-6)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import math
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +14,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from . import __version__
+from .analysis.energy import supply_power
 from .analysis.gaussian import compare_gaussian
 from .analysis.sampling import grid_samples
 from .analysis.stats import check, ks_check
@@ -65,16 +67,45 @@ def prepare(spec: Spec) -> Prepared:
         f"* {', '.join(plan.files())} (lines 'k w1 ... wn', time k x {step!r} s),\n"
         f"* made by `thermosim noise {spec.name}`.\n"
         f".options {spice_noise.TRAN_OPTIONS}\n"
-        f".save {' '.join(built.variables)}\n"
+        f".save {' '.join(saved_vectors(built))}\n"
         f".tran {step * spice_noise.TSTEP_FRACTION!r} {n_steps * step!r} 0 {step!r}\n"
         ".end\n"
     )
     return Prepared(spec=spec, built=built, noise_step_s=step, n_steps=n_steps, burn_in_s=burn, netlist=text)
 
 
+def saved_vectors(built: Built) -> list[str]:
+    """The variables, then each supply's current and its terminal voltages (ground is not a vector)."""
+    out = list(built.variables)
+    for s in built.supplies:
+        out += [f"i({s.source})"] + [f"v({n})" for n in (s.plus, s.minus) if n is not None]
+    return list(dict.fromkeys(out))
+
+
 def noise_blocks(prep: Prepared, seed: int):
     """The seeded noise text of a prepared run, block by block (one chunk per noise file)."""
     return spice_noise.stream_blocks(prep.built.noise, prep.noise_step_s, prep.n_steps, seed)
+
+
+def supply_metrics(built: Built, plot, t_from_s: float, family_metrics: dict) -> dict:
+    """Power drawn from the declared supplies over t ≥ t_from_s, and the energy per independent sample.
+
+    Only sources declared as supplies count; noise drives are never summed (DESIGN.md §3). A circuit
+    without supplies (passive RC/RLC, behavioural units) draws 0 W. Independent samples: the family's
+    own count when it gives one (a p-bit's 0/1 series), else the n_eff of the sampled variables.
+    """
+    t = plot["time"]
+    power = {}
+    for s in built.supplies:
+        v = plot[f"v({s.plus})"] - (plot[f"v({s.minus})"] if s.minus else 0.0)
+        power[s.source] = supply_power(t, v, plot[f"i({s.source})"], t_from_s)
+    total = float(sum(power.values()))
+    out = {"supply_power_w": total, "supply_power_by_source_w": power}
+    energy = total * (t[-1] - t_from_s)
+    for key, per in (("independent_samples", "sample"), ("cycles", "cycle")):
+        if family_metrics.get(key):
+            out[f"supply_energy_per_{per}_j"] = energy / family_metrics[key]
+    return out
 
 
 @dataclass
@@ -98,12 +129,17 @@ def simulate(
     """
     t0 = time.perf_counter()
     spec, built = prep.spec, prep.built
+    saved = saved_vectors(built)
+    mean_theory, cov_theory, cdfs, reference_info = built.mean_theory, built.cov_theory, built.cdfs, {}
+    if built.reference is not None:  # the circuit's own DC characteristic first (a fraction of a second)
+        dc = run_netlist(built.reference.netlist, run_dir / "dc", timeout_s=spec.sim.timeout_s, analysis="dc")
+        mean_theory, cov_theory, cdfs, reference_info = built.reference.theory(dc.plot)
     res = run_netlist(
         prep.netlist,
         run_dir,
         noise_files=built.noise.files(),
         noise_blocks=noise_blocks(prep, seed),
-        on_output=(lambda size: progress(size // (8 * (1 + len(built.variables))))) if progress else None,
+        on_output=(lambda size: progress(size // (8 * (1 + len(saved))))) if progress else None,
         timeout_s=spec.sim.timeout_s,
         keep=keep,
     )
@@ -113,17 +149,28 @@ def simulate(
     names = list(built.variables)
     # the grid oversamples the fastest mode 10×: estimate correlation times on every few samples
     thin = max(1, int(built.tau_fast_s / prep.noise_step_s / 2.5))
-    with threadpool_limits(limits=1, user_api="blas"):  # same summation order, same bits, everywhere
+    # one BLAS thread: same summation order, same bits, everywhere. Statistical caveats (a series too
+    # short for its autocorrelation time, ...) are recorded with the result instead of printed mid-run.
+    with warnings.catch_warnings(record=True) as caught, threadpool_limits(limits=1, user_api="blas"):
+        warnings.simplefilter("always")
         metrics, checks = compare_gaussian(
-            samples, prep.noise_step_s, built.mean_theory, built.cov_theory, names, thin=thin
+            samples, prep.noise_step_s, mean_theory, cov_theory, names, thin=thin
         )
-    tau_samples = np.asarray(metrics["tau_int_s"]) / prep.noise_step_s
-    checks += [
-        ks_check(f"ks[{names[i]}]", samples[:, i], cdf, tau_samples[i])
-        for i, cdf in enumerate(built.cdfs)
-        if cdf is not None
-    ]
-    checks.append(check("noise_grid_alignment", alignment, 1.0, 1.0 - MIN_ALIGNMENT, 1.0))
+        tau_samples = np.asarray(metrics["tau_int_s"]) / prep.noise_step_s
+        checks += [
+            ks_check(f"ks[{names[i]}]", samples[:, i], cdf, tau_samples[i])
+            for i, cdf in enumerate(cdfs)
+            if cdf is not None
+        ]
+        checks.append(check("noise_grid_alignment", alignment, 1.0, 1.0 - MIN_ALIGNMENT, 1.0))
+        family_metrics: dict = dict(reference_info)
+        if built.analyse is not None:
+            extra, extra_checks = built.analyse(samples, prep.noise_step_s)
+            family_metrics.update(extra)
+            checks += extra_checks
+    family_metrics["warnings"] = sorted({str(w.message).splitlines()[0] for w in caught})
+    family_metrics.setdefault("independent_samples", metrics["n_eff"])
+    family_metrics.update(supply_metrics(built, res.plot, prep.burn_in_s, family_metrics))
     n_noise = prep.n_steps
     metrics = {
         "circuit": spec.name,
@@ -145,8 +192,9 @@ def simulate(
         "grid_alignment": alignment,
         "variables": names,
         **metrics,
-        "mean_theory": np.asarray(built.mean_theory).tolist() if metrics["cov_theory"] else None,
+        "mean_theory": np.asarray(mean_theory).tolist() if metrics["cov_theory"] else None,
         "samples_sha256": hashlib.sha256(np.ascontiguousarray(samples, "<f8").tobytes()).hexdigest(),
+        **family_metrics,
         "info": built.info,
         "checks": [c.to_dict() for c in checks],
         "passed": all(c.passed for c in checks),

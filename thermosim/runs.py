@@ -154,6 +154,29 @@ def summary_table(m: dict) -> str:
         lines.append(
             f"  covariance error vs theory: {m['cov_rel_err']:.4f} (expected size {m['cov_rel_err_se']:.4f})"
         )
+    if "p1" in m:
+        lines.append(
+            f"  P(1) = {m['p1']:.4f} ± {m['p1_se']:.4f}, {m['switches']} switches, "
+            f"0/1 autocorrelation time {m['pbit_tau_int_s']:.3g} s"
+        )
+    if "frequency_hz" in m:
+        lines.append(
+            f"  f = {m['frequency_hz']:.6g} Hz ± {m['frequency_se_hz']:.2g}, "
+            f"period jitter {m['period_jitter_s']:.3g} s"
+            + (
+                f", locking R = {m['locking_r']:.4f}, Δφ = {m['phase_diff_mean']:.4f} rad"
+                if "locking_r" in m
+                else ""
+            )
+        )
+    if m.get("supply_power_by_source_w"):
+        per = m.get("supply_energy_per_sample_j")
+        lines.append(
+            f"  supply power {m['supply_power_w']:.4g} W"
+            + (f", {per:.4g} J per independent sample" if per is not None else "")
+        )
+    for w in m.get("warnings", []):
+        lines.append(f"  note: {w}")
     failed = [c["name"] for c in m["checks"] if not c["passed"]]
     if m["checks"]:
         lines.append(

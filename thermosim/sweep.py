@@ -6,6 +6,7 @@ A sweep spec (circuits/sweeps/NAME.toml)::
     base = "rc_single"                 # a circuit spec in circuits/
     replicas = 3                       # replica r of every point uses seed + r (recorded)
     seed = 1
+    independent_seeds = false          # true: point i uses seed + i·replicas + r (uncorrelated points)
     metrics = ["var_ratio[0]", "points_per_sim_s"]
     [set]                              # fixed overrides for every point (dotted keys)
     "sim.t_stop_s" = 0.02
@@ -49,6 +50,7 @@ SCALAR_METRICS = {
     "noise_step_s",
     "t_stop_s",
     "passed",
+    "supply_power_w",
 }
 VECTOR_METRICS = {"var_ratio", "tau_int_s", "mean", "mean_se"}
 
@@ -72,6 +74,9 @@ class Sweep:
     seed: int = 1
     fixed: tuple[tuple[str, Any], ...] = ()
     description: str = ""
+    # False: every point's replica r uses seed + r (common random numbers: smooth curves, correlated
+    # errors); True: point i's replica r uses seed + i·replicas + r (independent errors, e.g. for a fit)
+    independent_seeds: bool = False
 
 
 @dataclass(frozen=True)
@@ -94,7 +99,17 @@ def load_sweep(name_or_path: str | Path) -> Sweep:
 
 
 def _sweep_from_table(t: dict) -> Sweep:
-    allowed = {"name", "base", "description", "replicas", "seed", "metrics", "set", "axes"}
+    allowed = {
+        "name",
+        "base",
+        "description",
+        "replicas",
+        "seed",
+        "independent_seeds",
+        "metrics",
+        "set",
+        "axes",
+    }
     for key in t:
         if key not in allowed:
             raise SpecError(f"unknown key '{key}' (allowed: {', '.join(sorted(allowed))})")
@@ -108,11 +123,12 @@ def _sweep_from_table(t: dict) -> Sweep:
         raise SpecError(f"replicas must be an integer >= 1, got {replicas!r}")
     if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
         raise SpecError(f"seed must be an integer >= 0, got {seed!r}")
+    independent = t.get("independent_seeds", False)
+    if not isinstance(independent, bool):
+        raise SpecError(f"independent_seeds must be true or false, got {independent!r}")
     metrics = t["metrics"]
     if not isinstance(metrics, list) or not metrics:
         raise SpecError("metrics must be a non-empty list of metric names")
-    for m in metrics:
-        _check_metric(m)
     fixed = t.get("set", {})
     if not isinstance(fixed, dict):
         raise SpecError("[set] must be a table of dotted keys")
@@ -125,6 +141,11 @@ def _sweep_from_table(t: dict) -> Sweep:
         base_table = read_toml(find_spec(t["base"]))
     except SpecError as err:
         raise SpecError(f"base: {err}") from None
+    from .circuits import FAMILIES
+
+    family = FAMILIES.get(base_table.get("family"))
+    for m in metrics:
+        _check_metric(m, set(family.metrics) if family else set())
     sweep = Sweep(
         name=t["name"],
         base=t["base"],
@@ -135,6 +156,7 @@ def _sweep_from_table(t: dict) -> Sweep:
         seed=seed,
         fixed=tuple(fixed.items()),
         description=str(t.get("description", "")),
+        independent_seeds=independent,
     )
     for params in grid(sweep):  # every point must be a valid circuit spec: errors name the axis and value
         try:
@@ -145,7 +167,8 @@ def _sweep_from_table(t: dict) -> Sweep:
     return sweep
 
 
-def _check_metric(m: Any) -> None:
+def _check_metric(m: Any, family_metrics: set[str]) -> None:
+    """A run metric by name: the common ones, the base family's own, or a vector element name[i]."""
     if not isinstance(m, str):
         raise SpecError(f"metrics: {m!r} is not a metric name")
     base, _, rest = m.partition("[")
@@ -155,9 +178,9 @@ def _check_metric(m: Any) -> None:
                 f"metrics: '{m}' is not a metric (vector metrics: {', '.join(sorted(VECTOR_METRICS))}"
                 ", written name[i])"
             )
-    elif m not in SCALAR_METRICS:
+    elif m not in SCALAR_METRICS | family_metrics:
         raise SpecError(
-            f"metrics: '{m}' is not a metric (known: {', '.join(sorted(SCALAR_METRICS))}; "
+            f"metrics: '{m}' is not a metric (known: {', '.join(sorted(SCALAR_METRICS | family_metrics))}; "
             f"vectors as name[i]: {', '.join(sorted(VECTOR_METRICS))})"
         )
 
@@ -223,7 +246,7 @@ def points(sweep: Sweep) -> list[Point]:
         table = point_table(sweep, params)
         prep = prepare(spec_from_table(table))
         for r in range(sweep.replicas):
-            seed = sweep.seed + r
+            seed = sweep.seed + r + (i * sweep.replicas if sweep.independent_seeds else 0)
             # what determines a result: netlist, seed, code, and the burn-in (which the netlist lacks)
             ident = f"{prep.netlist}\0{seed}\0{__version__}\0{prep.burn_in_s!r}"
             key = hashlib.sha256(ident.encode()).hexdigest()[:20]
@@ -247,7 +270,7 @@ def run_point(table: dict, seed: int) -> dict:
 
 def metric_value(metrics: dict, name: str) -> float:
     base, _, rest = name.partition("[")
-    v = metrics[base]
+    v = metrics.get(base, math.nan)  # a family metric a failed analysis could not give
     if rest:
         v = v[int(rest[:-1])]
     return float(v)

@@ -166,6 +166,7 @@ def _describe(sweep: Sweep) -> dict:
         "description": sweep.description,
         "replicas": sweep.replicas,
         "seed": sweep.seed,
+        "independent_seeds": sweep.independent_seeds,
         "metrics": list(sweep.metrics),
         "fixed": dict(sweep.fixed),
         "axes": [

@@ -55,3 +55,18 @@ def time_scales(a: np.ndarray) -> tuple[float, float]:
 def gaussian_density(x: np.ndarray, var: float, mean: float = 0.0) -> np.ndarray:
     """Normal probability density N(mean, var) at x."""
     return np.exp(-0.5 * (x - mean) ** 2 / var) / np.sqrt(2 * np.pi * var)
+
+
+def node_density(u: np.ndarray, i_in: np.ndarray, c_f: float, psd: float) -> tuple[np.ndarray, np.ndarray]:
+    """Exact stationary density of one overdamped node, C·du = I_in(u)·dt + dξ with ⟨ξ(t)ξ(t')⟩ = s·δ(t − t').
+
+    Zero probability flux gives p(u) ∝ exp((2C/s)·∫ I_in du) for ANY restoring current I_in(u) (A, the
+    current the circuit pushes into the node; s two-sided, A²/Hz). Linear check: I_in = −g·u with s = 2kTg
+    gives Var u = kT/C. ``u`` is an increasing grid wide enough that the weight vanishes at its ends.
+    Returns (pdf, cdf) on the grid (trapezoid rule). Cost O(n).
+    """
+    u, i_in = np.asarray(u, float), np.asarray(i_in, float)
+    phi = (2 * c_f / psd) * np.concatenate([[0.0], np.cumsum(0.5 * (i_in[1:] + i_in[:-1]) * np.diff(u))])
+    w = np.exp(phi - phi.max())
+    cum = np.concatenate([[0.0], np.cumsum(0.5 * (w[1:] + w[:-1]) * np.diff(u))])
+    return w / cum[-1], cum / cum[-1]

@@ -17,6 +17,27 @@ from ..spice.noise import NoisePlan
 
 
 @dataclass(frozen=True)
+class Supply:
+    """A DC voltage source that powers the circuit: ``source`` (ngspice name, e.g. "vdd") between nodes.
+
+    Its delivered power is −(v(plus) − v(minus))·i(source): ngspice's branch current flows into ``plus``.
+    """
+
+    source: str
+    plus: str
+    minus: str | None = None
+
+
+@dataclass(frozen=True)
+class DcReference:
+    """A theory that needs the circuit's own DC characteristic: ``netlist`` (a ``.dc`` sweep, no noise)
+    is run first, and ``theory(plot)`` turns its plot into (mean, cov, cdfs, info) for the variables."""
+
+    netlist: str
+    theory: Callable[[Any], tuple[np.ndarray, np.ndarray, tuple, dict]]
+
+
+@dataclass(frozen=True)
 class Built:
     """A built circuit plus everything the analysis needs to judge it (SI units)."""
 
@@ -31,25 +52,33 @@ class Built:
     # exact marginal CDFs (SI units) where the theory has them beyond the moments, None elsewhere:
     # each becomes a Kolmogorov–Smirnov check
     cdfs: tuple[Callable[[np.ndarray], np.ndarray] | None, ...] = ()
+    supplies: tuple[Supply, ...] = ()  # the sources whose −V·I is the circuit's power draw
+    # family-specific measurements on the grid samples (n, d) with step dt: (metrics, checks); the
+    # metrics may name "independent_samples", which the supply energy per sample is divided by
+    analyse: Callable[[np.ndarray, float], tuple[dict, list]] | None = None
+    reference: DcReference | None = None  # replaces mean/cov/cdfs theory when given
 
 
 @dataclass(frozen=True)
 class Family:
     params: type
     build: Callable[[Any], Built]
+    metrics: tuple[str, ...] = ()  # scalar metrics the family's ``analyse`` adds (sweepable by name)
 
 
 FAMILIES: dict[str, Family] = {}
 
 
-def register(name: str, params: type) -> Callable[[Callable[[Any], Built]], Callable[[Any], Built]]:
+def register(
+    name: str, params: type, metrics: tuple[str, ...] = ()
+) -> Callable[[Callable[[Any], Built]], Callable[[Any], Built]]:
     """Decorator: register ``build(params) -> Built`` under the family ``name``."""
 
     def deco(build: Callable[[Any], Built]) -> Callable[[Any], Built]:
-        FAMILIES[name] = Family(params=params, build=build)
+        FAMILIES[name] = Family(params=params, build=build, metrics=metrics)
         return build
 
     return deco
 
 
-from . import quartic, rc, rlc  # noqa: E402,F401  (register the families)
+from . import cmos, quartic, rc, rlc  # noqa: E402,F401  (register the families)

@@ -123,11 +123,13 @@ def coupling_param(m: tuple, n: int, key: str, what: str) -> np.ndarray:
     return g
 
 
-def vector_param(v: Scalar_or_list, n: int, key: str, signed: bool = False) -> np.ndarray:
+def vector_param(
+    v: Scalar_or_list, n: int, key: str, signed: bool = False, what: str = "nodes"
+) -> np.ndarray:
     """A scalar (same for every node) or a list of n values; each > 0 unless ``signed``."""
     arr = np.full(n, v, float) if isinstance(v, float) else np.asarray(v, float)
     if arr.shape != (n,):
-        raise SpecError(f"{key} has {arr.size} values but there are {n} nodes")
+        raise SpecError(f"{key} has {arr.size} values but there are {n} {what}")
     for i, x in enumerate(arr):
         if not signed:
             positive(x, f"{key}" if isinstance(v, float) else f"{key}[{i}]")

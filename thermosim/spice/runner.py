@@ -81,6 +81,7 @@ def run_netlist(
     timeout_s: float = 3600.0,
     keep: bool = False,
     on_output: Callable[[int], None] | None = None,
+    analysis: str = "tran",
 ) -> RunResult:
     """Write ``netlist`` to ``run_dir``, run ngspice on it and read the transient plot.
 
@@ -90,7 +91,8 @@ def run_netlist(
     ``noise_blocks`` (lists of text chunks, one per name in ``noise_files``) are streamed into
     ``run_dir/<name>`` through FIFOs while ngspice runs, so generating noise overlaps the simulation and
     costs no disk. On success the run directory is removed unless ``keep``; on failure it is kept and
-    named in the error.
+    named in the error. ``analysis="dc"`` reads a DC sweep's plot instead (its first vector is the swept
+    source's value, e.g. ``v-sweep``).
     """
     exe = _ngspice()
     run_dir = Path(run_dir)
@@ -146,12 +148,13 @@ def run_netlist(
             ngspice_message=line,
         )
     try:
-        plots = [p for p in read_raw(raw_path) if p.names and p.names[0] == "time"]
+        plots = [p for p in read_raw(raw_path) if p.names and (p.names[0] == "time") == (analysis == "tran")]
     except SpiceError as err:
         raise SpiceError(err.message, netlist=net_path, log=log_path) from None
     if not plots or plots[-1].n_points == 0:
         raise SpiceError(
-            "ngspice produced no transient data (the netlist needs a .tran analysis)",
+            f"ngspice produced no {'transient' if analysis == 'tran' else analysis} data "
+            f"(the netlist needs a .{analysis} analysis)",
             netlist=net_path,
             log=log_path,
         )
