@@ -113,12 +113,20 @@ def test_run_json_has_the_documented_keys(tmp_path):
         "cov_rel_err_se",
         "samples_sha256",
         "checks",
+        "energy",
+        "supply_power_w",
+        "gaussian_kl",
+        "hist_kl",
+        "wasserstein1",
+        "ess_per_sim_s",
+        "ess_per_cpu_s",
     ):
         assert key in m, key
+    assert {r["term"] for r in m["energy"]} == {"supply", "heat", "readout", "programming", "bound"}
     assert m["seed"] == 4 and m["ngspice_version"].startswith("39") or m["ngspice_version"]
     assert {"name", "measured", "expected", "se", "passed"} <= set(m["checks"][0])
     files = {f.name for f in (tmp_path / "o").iterdir()}
-    assert {"metrics.json", "samples.npz", "t.cir", "hist.png"} <= files
+    assert {"metrics.json", "samples.npz", "t.cir", "hist.png", "autocorr.png", "energy.png"} <= files
 
 
 def test_netlists_are_fresh():

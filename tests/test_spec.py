@@ -6,7 +6,7 @@ import copy
 
 import pytest
 
-from thermosim.spec import SpecError, load_spec, spec_from_table
+from thermosim.spec import CIRCUITS_DIR, SpecError, load_spec, spec_from_table
 
 GOOD = {
     "name": "t",
@@ -63,6 +63,23 @@ def test_bad_values_name_the_key(path, value, match):
     bad(path, value, match)
 
 
+@pytest.mark.parametrize(
+    "energy,match",
+    [
+        ({"adc_bits": 0}, r"energy.adc_bits must be between 1 and 32, got 0"),
+        ({"adc_fom_j": -1e-15}, r"energy.adc_fom_j must be > 0"),
+        ({"samples_per_write": 0.0}, r"energy.samples_per_write must be > 0"),
+        ({"adc_bit": 8}, r"unknown key 'energy.adc_bit' \(did you mean 'adc_bits'\?\)"),
+        (3, r"\[energy\] must be a table"),
+    ],
+)
+def test_bad_energy_assumptions_name_the_key(energy, match):
+    t = copy.deepcopy(GOOD)
+    t["energy"] = energy
+    with pytest.raises(SpecError, match=match):
+        spec_from_table(t)
+
+
 def test_zero_nodes():
     t = copy.deepcopy(GOOD)
     t["circuit"] = {"n": 0, "c_f": 1e-12, "r_ohm": 1e6}
@@ -112,7 +129,7 @@ def test_unknown_spec_name_lists_known():
         load_spec("gauss44")
 
 
-@pytest.mark.parametrize("name", ["rc_single", "rc_pair_thermal", "gauss4", "spu8", "quartic1"])
+@pytest.mark.parametrize("name", sorted(p.stem for p in CIRCUITS_DIR.glob("*.toml")))
 def test_shipped_specs_load(name):
     assert load_spec(name).name == name
 

@@ -54,7 +54,7 @@ def write_sweep(path: Path, **changes) -> Path:
             {"axes": [{"key": "circuit.r_ohm", "values": [1e6, -1.0]}]},
             r"at circuit.r_ohm = -1.0: circuit.r_ohm must be > 0",
         ),
-        ({"axes": [{"key": "name", "values": [1]}]}, r"'name' is not a circuit or sim parameter"),
+        ({"axes": [{"key": "name", "values": [1]}]}, r"'name' is not a circuit, sim or energy parameter"),
         ({"metrics": ["var_ratio"]}, r"metrics: 'var_ratio' is not a metric"),
         ({"metrics": ["kTC"]}, r"metrics: 'kTC' is not a metric"),
         ({"replicas": 0}, r"replicas must be an integer >= 1"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import time
@@ -14,16 +15,22 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from . import __version__
+from .analysis import distances, energy
 from .analysis.energy import supply_power
 from .analysis.gaussian import compare_gaussian
 from .analysis.sampling import grid_samples
 from .analysis.stats import check, ks_check
 from .circuits import FAMILIES, Built
+from .physics import K_B
 from .spec import Spec
 from .spice import noise as spice_noise
 from .spice.runner import ngspice_version, run_netlist
 
 MIN_ALIGNMENT = 0.99  # share of simulator points that must sit on the noise grid
+# ngspice 39 starts a transient with a step of min(t_stop/100, tstep)/100; the start-up ramp lands on
+# the noise grid only when tstep wins (see spice.noise.TSTEP_FRACTION), i.e. for t_stop ≥ 100·tstep:
+# shorter runs are extended to that many noise steps
+MIN_STEPS = math.ceil(100 * spice_noise.TSTEP_FRACTION)
 
 
 @dataclass(frozen=True)
@@ -46,7 +53,7 @@ def prepare(spec: Spec) -> Prepared:
     sim = spec.sim
     step = built.tau_fast_s / 10 if sim.noise_step_s == "auto" else sim.noise_step_s
     burn = 10 * built.tau_slow_s if sim.burn_in_s == "auto" else sim.burn_in_s
-    n_steps = max(1, math.ceil(sim.t_stop_s / step - 1e-9))
+    n_steps = max(MIN_STEPS, math.ceil(sim.t_stop_s / step - 1e-9))
     if burn >= n_steps * step:
         why = (
             f"10 × the slowest relaxation time, {built.tau_slow_s:g} s"
@@ -127,13 +134,19 @@ def simulate(
     ``progress(steps)`` is called a few times a second with the number of noise steps simulated so far
     (read off the growing raw file: one row of 8-byte values per accepted point).
     """
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), time.process_time()
     spec, built = prep.spec, prep.built
     saved = saved_vectors(built)
-    mean_theory, cov_theory, cdfs, reference_info = built.mean_theory, built.cov_theory, built.cdfs, {}
+    mean_theory, cov_theory, cdfs, potential = (
+        built.mean_theory,
+        built.cov_theory,
+        built.cdfs,
+        built.potential,
+    )
+    reference_info: dict = {}
     if built.reference is not None:  # the circuit's own DC characteristic first (a fraction of a second)
         dc = run_netlist(built.reference.netlist, run_dir / "dc", timeout_s=spec.sim.timeout_s, analysis="dc")
-        mean_theory, cov_theory, cdfs, reference_info = built.reference.theory(dc.plot)
+        mean_theory, cov_theory, cdfs, reference_info, potential = built.reference.theory(dc.plot)
     res = run_netlist(
         prep.netlist,
         run_dir,
@@ -168,9 +181,18 @@ def simulate(
             extra, extra_checks = built.analyse(samples, prep.noise_step_s)
             family_metrics.update(extra)
             checks += extra_checks
+        family_metrics.setdefault("independent_samples", metrics["n_eff"])
+        family_metrics.update(supply_metrics(built, res.plot, prep.burn_in_s, family_metrics))
+        times = k * prep.noise_step_s
+        family_metrics.update(distribution_metrics(samples, mean_theory, cov_theory, cdfs, metrics, thin))
+        family_metrics["energy"] = energy_rows(
+            spec, built, samples, times, mean_theory, cov_theory, potential, family_metrics
+        )
     family_metrics["warnings"] = sorted({str(w.message).splitlines()[0] for w in caught})
-    family_metrics.setdefault("independent_samples", metrics["n_eff"])
-    family_metrics.update(supply_metrics(built, res.plot, prep.burn_in_s, family_metrics))
+    window = times[-1] - times[0]
+    cpu = res.cpu_s + (dc.cpu_s if built.reference is not None else 0.0) + time.process_time() - cpu0
+    ess = family_metrics["independent_samples"]
+    family_metrics |= {"cpu_s": cpu, "ess_per_sim_s": ess / window, "ess_per_cpu_s": ess / cpu}
     n_noise = prep.n_steps
     metrics = {
         "circuit": spec.name,
@@ -200,4 +222,68 @@ def simulate(
         "passed": all(c.passed for c in checks),
     }
     metrics["wall_s"] = time.perf_counter() - t0
-    return RunOutput(metrics=metrics, samples=samples, sample_times_s=k * prep.noise_step_s)
+    return RunOutput(metrics=metrics, samples=samples, sample_times_s=times)
+
+
+def distribution_metrics(
+    samples: np.ndarray, mean_theory, cov_theory, cdfs, metrics: dict, thin: int
+) -> dict:
+    """Distances of the samples from the exact law, where there is one: Gaussian KL (with its expected
+    size from n_eff), and per variable the histogram KL and Wasserstein-1 against the exact marginal."""
+    known = bool(np.all(np.isfinite(cov_theory)) and np.all(np.isfinite(mean_theory)))
+    if not known:
+        return {}
+    sd = np.sqrt(np.diag(cov_theory))
+    marginals = [
+        cdfs[i]
+        if i < len(cdfs) and cdfs[i] is not None
+        else functools.partial(_normal_cdf, mean_theory[i], sd[i])
+        for i in range(samples.shape[1])
+    ]
+    out = {}
+    d = samples.shape[1]
+    if metrics["n_eff"] > 10 * d:  # a sample covariance far from singular
+        kl = distances.sample_gaussian_kl(samples, mean_theory, cov_theory, thin=thin)
+        out = {"gaussian_kl": kl["kl"], "gaussian_kl_expected": kl["kl_expected"]}
+    return out | {
+        "hist_kl": distances.marginal_hist_kl(samples, marginals).tolist(),
+        "wasserstein1": distances.wasserstein1(samples, marginals).tolist(),
+    }
+
+
+def _normal_cdf(mean: float, sd: float, x: np.ndarray) -> np.ndarray:
+    from scipy.stats import norm
+
+    return norm.cdf(x, mean, sd)
+
+
+def energy_rows(
+    spec, built: Built, samples, times, mean_theory, cov_theory, potential, fm: dict
+) -> list[dict]:
+    """The run's energy table (thermosim.analysis.energy): supply, heat, readout, programming, bound."""
+    e = spec.energy
+    if potential is None and np.all(np.isfinite(cov_theory)):
+        potential = energy.gaussian_potential(mean_theory, cov_theory)
+    heat, note = None, "no potential: the dynamics are not a gradient flow, so no Sekimoto heat"
+    if potential is not None:
+        heat = energy.sekimoto_heat(samples, times, potential)["heat_kt"]
+        note = "Sekimoto heat V(x₀) − V(x_f) + switching work over the window"
+    window = times[-1] - times[0]
+    return energy.energy_table(
+        supply_j=fm["supply_power_w"] * window,
+        supplies=[s.source for s in built.supplies],
+        window_s=window,
+        samples=fm["independent_samples"],
+        heat_kt=heat,
+        heat_note=note,
+        kt_j=built.kt_j or K_B * e.temperature_k,
+        visible=built.visible or len(built.variables),
+        parameters=built.parameters,
+        temperature_k=e.temperature_k,
+        adc_bits=e.adc_bits,
+        adc_fom_j=e.adc_fom_j,
+        program_bits=e.program_bits,
+        dac_unit_cap_f=e.dac_unit_cap_f,
+        dac_v=e.dac_v,
+        samples_per_write=e.samples_per_write,
+    )

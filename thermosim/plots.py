@@ -198,15 +198,60 @@ def save(fig_or_ax: Figure | Axes | np.ndarray | Sequence[Axes], path: str | os.
     return out
 
 
+def energy_bars(rows: list[dict], title: str = "", ax: Axes | None = None) -> Axes:
+    """The energy table's per-sample lines in joules on a log axis; lines ≤ 0 are marked, not drawn."""
+    per = [r for r in rows if r["per"] == "independent sample" and r["unit"] == "J"]
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6.0, 0.45 * len(per) + 1.2), layout="constrained")
+    labels = [f"{r['term']}" for r in per]
+    values = np.array([r["value"] for r in per])
+    pos = values > 0
+    y = np.arange(len(per))
+    ax.barh(y[pos], values[pos], color=[f"C{i}" for i in y[pos]])
+    for i in y[pos]:
+        ax.text(values[i], i, f" {values[i]:.2g} J", va="center", fontsize=7)
+    floor = values[pos].min() / 10 if pos.any() else 1e-30
+    for i in y[~pos]:
+        ax.text(floor, i, f"  {values[i]:.3g} J (≤ 0: not drawn)", va="center", fontsize=8)
+    ax.set_xscale("log")
+    ax.set_yticks(y, labels)
+    ax.invert_yaxis()
+    ax.set_xlabel("energy per independent sample [J]")
+    ax.set_title(title, fontsize=9)
+    ax.grid(alpha=0.3, axis="x")
+    return ax
+
+
 def run_figures(metrics: dict, samples: np.ndarray, outdir: Path) -> list[str]:
-    """hist.png (variables vs their theoretical Gaussians), cov.png (measured / theory / difference/SE)."""
+    """autocorr.png (normalised autocorrelation of up to 4 variables), energy.png (the energy table per
+    sample), and where there is a theory: hist.png (variables vs their theoretical Gaussians), cov.png
+    (measured / theory / difference in SE)."""
+    from .analysis.stats import autocorrelation
+
     names = metrics["variables"]
+    dt = metrics["noise_step_s"]
+    max_lag = int(min(len(samples) // 4, max(5 * max(metrics["tau_int_s"]) / dt, 1000)))
+    fig, ax = plt.subplots(figsize=(5.0, 3.6), layout="constrained")
+    for i, name in enumerate(names[:4]):
+        if np.ptp(samples[:, i]) > 0:
+            rho = autocorrelation(samples[:, i], max_lag)
+            factor, unit = _pick_unit(max_lag * dt, _TIME_UNITS)
+            ax.plot(np.arange(rho.size) * dt * factor, rho, lw=1.0, label=name)
+            ax.set_xlabel(f"lag [{unit}]")
+    ax.axhline(0.0, color="0.5", lw=0.8)
+    ax.set_ylabel("autocorrelation ρ")
+    ax.legend(fontsize="small")
+    save(fig, outdir / "autocorr.png")
+    files = ["autocorr.png"]
+    if metrics.get("energy"):
+        save(energy_bars(metrics["energy"], metrics["circuit"]), outdir / "energy.png")
+        files.append("energy.png")
     if metrics.get("cov_theory") is None:
-        return []  # nothing to compare with
+        return files  # nothing to compare with
     theory = np.asarray(metrics["cov_theory"])
     axes = hist_grid(samples, np.diag(theory), np.asarray(metrics["mean_theory"]), names)
     save(axes, outdir / "hist.png")
-    files = ["hist.png"]
+    files.append("hist.png")
     if len(names) > 1:
         cov, se, label = np.asarray(metrics["cov"]), np.asarray(metrics["cov_se"]), "covariance [V²]"
         if any(n.lower().startswith("i(") for n in names):  # volts and amps: scale by the theory's σ

@@ -38,11 +38,13 @@ def demo(out: Path) -> int:
         res = run_sweep(sweep, out / "sweeps" / name, workers=os.cpu_count() or 1)
         sweeps.append((sweep, res))
     from .report_cmos import cmos_markdown
+    from .report_energy import energy_markdown
 
     cmos = {spec.name: (spec, m) for spec, m in rows if spec.name in CMOS_SPECS}
     text = (
         report_markdown(rows, time.perf_counter() - t0)
         + cmos_markdown(cmos, out)
+        + energy_markdown(rows, out)
         + sweeps_markdown(sweeps, out)
     )
     atomic_write_text(out / "REPORT.md", text)

@@ -7,6 +7,7 @@ A spec names a registered builder (``family``) and its settings::
     description = "..."
     [circuit]       # the family's parameters (units in the names), validated by its dataclass
     [sim]           # SimSpec below
+    [energy]        # optional: EnergySpec below (read-out, programming and temperature assumptions)
 
 Every error is a :class:`SpecError` whose one-line message names the file and the key.
 """
@@ -58,6 +59,34 @@ class SimSpec:
 
 
 @dataclass(frozen=True)
+class EnergySpec:
+    """Assumptions of the energy table (thermosim.analysis.energy): read-out, programming, temperature.
+
+    temperature_k: the physical temperature of kT units and the Landauer bound. adc_bits / adc_fom_j:
+    each independent sample converts every variable with a Walden-FOM ADC. program_bits, dac_unit_cap_f,
+    dac_v: a capacitor DAC writes each programmable value; samples_per_write amortises one write
+    (default: the run's independent samples).
+    """
+
+    temperature_k: float = 300.0
+    adc_bits: int = 8
+    adc_fom_j: float = 2.2e-15
+    program_bits: int = 8
+    dac_unit_cap_f: float = 1e-15
+    dac_v: float = 1.0
+    samples_per_write: float | None = None
+
+    def validate(self, where: str) -> None:
+        for key in ("temperature_k", "adc_fom_j", "dac_unit_cap_f", "dac_v"):
+            positive(getattr(self, key), f"{where}.{key}")
+        for key in ("adc_bits", "program_bits"):
+            if not 1 <= getattr(self, key) <= 32:
+                raise SpecError(f"{where}.{key} must be between 1 and 32, got {getattr(self, key)}")
+        if self.samples_per_write is not None:
+            positive(self.samples_per_write, f"{where}.samples_per_write")
+
+
+@dataclass(frozen=True)
 class Spec:
     name: str
     family: str
@@ -65,6 +94,7 @@ class Spec:
     sim: SimSpec
     description: str = ""
     path: Path | None = None
+    energy: EnergySpec = EnergySpec()
 
 
 def positive(value: float, key: str, allow_zero: bool = False) -> None:
@@ -111,15 +141,17 @@ def load_spec(name_or_path: str | Path) -> Spec:
 def with_overrides(table: dict, overrides: dict[str, Any]) -> dict:
     """A deep copy of a spec table with dotted keys set (``{"sim.seed": 3}``); validation is the caller's.
 
-    Only ``circuit.*`` and ``sim.*`` may be overridden (name and family define the circuit).
+    Only ``circuit.*``, ``sim.*`` and ``energy.*`` may be overridden (name and family define the circuit).
     """
     import copy
 
     out = copy.deepcopy(table)
     for key, value in overrides.items():
         parts = key.split(".")
-        if len(parts) != 2 or parts[0] not in ("circuit", "sim"):
-            raise SpecError(f"'{key}' is not a circuit or sim parameter (write 'circuit.NAME' or 'sim.NAME')")
+        if len(parts) != 2 or parts[0] not in ("circuit", "sim", "energy"):
+            raise SpecError(
+                f"'{key}' is not a circuit, sim or energy parameter (write 'circuit.NAME', 'sim.NAME', ...)"
+            )
         out.setdefault(parts[0], {})[parts[1]] = value
     return out
 
@@ -127,7 +159,7 @@ def with_overrides(table: dict, overrides: dict[str, Any]) -> dict:
 def spec_from_table(table: dict, path: Path | None = None) -> Spec:
     from .circuits import FAMILIES  # the registry lives with the builders
 
-    allowed = {"name", "family", "description", "circuit", "sim"}
+    allowed = {"name", "family", "description", "circuit", "sim", "energy"}
     if "base" in table and "axes" in table:
         raise SpecError("this is a sweep spec (it has 'base' and 'axes'): run it with `thermosim sweep`")
     _no_unknown(table, allowed, "")
@@ -145,7 +177,11 @@ def spec_from_table(table: dict, path: Path | None = None) -> Spec:
     sim = build_dataclass(SimSpec, table["sim"], "sim")
     sim.validate("sim")
     description = _typed(table.get("description", ""), str, "description")
-    return Spec(name=name, family=family, params=params, sim=sim, description=description, path=path)
+    energy = build_dataclass(EnergySpec, table.get("energy", {}), "energy")
+    energy.validate("energy")
+    return Spec(
+        name=name, family=family, params=params, sim=sim, description=description, path=path, energy=energy
+    )
 
 
 def build_dataclass(cls: type, table: Any, where: str) -> Any:

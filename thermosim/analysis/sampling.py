@@ -13,7 +13,8 @@ def grid_samples(
     """Samples at the noise-grid instants k·step_s ≥ burn_in_s.
 
     Returns (samples (n, d), step index k of each sample, alignment) where alignment is the fraction of
-    simulator points after burn-in that sit on the grid (1.0 when ngspice never cut a step).
+    simulator points after burn-in that sit on the grid (1.0 when ngspice never cut a step; the start-up
+    ramp inside the first step does not count).
     Duplicate grid indices (a rejected-then-repeated point) keep the last value. Cost O(n·d).
     """
     t = np.asarray(t, float)
@@ -27,7 +28,9 @@ def grid_samples(
     np.abs(r, out=r)
     on = r < GRID_TOL
     n_on = int(np.count_nonzero(on))
-    alignment = n_on / len(on)
+    # ngspice's start-up ramp (a few sub-steps inside the first noise step) is by design, not a cut step
+    ramp = int(np.count_nonzero((t[first:] > 0) & (t[first:] < (1 - GRID_TOL) * step_s)))
+    alignment = n_on / (len(on) - ramp)
     if n_on == len(on):  # the usual case: every point is a grid point, take views
         k_on, x_on = k.astype(np.int64), x[first:]
     else:

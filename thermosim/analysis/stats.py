@@ -15,6 +15,8 @@ import numpy as np
 
 __all__ = [
     "Check",
+    "as_columns",
+    "ess_summary",
     "autocorrelation",
     "check",
     "cov_rel_error",
@@ -137,12 +139,16 @@ def integrated_autocorr_time(x: np.ndarray, c: float = 5.0, thin: int = 1) -> fl
     return max(tau, 1.0 / y.size)
 
 
-def _as_columns(x: np.ndarray, who: str) -> np.ndarray:
+def as_columns(x, who: str) -> np.ndarray:
+    """Float array (n, d) from (n,) or (n, d) input with n >= 2 and finite values, or ValueError naming
+    the caller."""
     a = np.asarray(x, dtype=float)
     if a.ndim == 1:
         a = a[:, None]
     if a.ndim != 2 or a.shape[0] < 2:
-        raise ValueError(f"{who}: need shape (n,) or (n, d) with n >= 2, got {np.shape(x)}")
+        raise ValueError(f"{who}: need samples of shape (n,) or (n, d) with n >= 2, got {np.shape(x)}")
+    if not np.all(np.isfinite(a)):
+        raise ValueError(f"{who}: samples contain NaN or infinite values")
     return a
 
 
@@ -151,7 +157,7 @@ def tau_int_columns(x: np.ndarray, c: float = 5.0, thin: int = 1) -> np.ndarray:
 
     Cost: O(d n log n).
     """
-    a = _as_columns(x, "tau_int_columns")
+    a = as_columns(x, "tau_int_columns")
     return np.array([integrated_autocorr_time(a[:, j], c, thin) for j in range(a.shape[1])])
 
 
@@ -160,7 +166,7 @@ def effective_sample_size(x: np.ndarray, c: float = 5.0) -> float:
 
     For 2-D input ``(n, d)`` the minimum over columns is returned (conservative). Cost: O(d n log n).
     """
-    a = _as_columns(x, "effective_sample_size")
+    a = as_columns(x, "effective_sample_size")
     return float(a.shape[0] / np.max(tau_int_columns(a, c)))
 
 
@@ -171,7 +177,7 @@ def mean_with_se(x: np.ndarray, c: float = 5.0) -> tuple[np.ndarray | float, np.
     ``tau_int_j`` from :func:`integrated_autocorr_time`. Units: those of ``x``. Floats for 1-D
     input, arrays of shape ``(d,)`` for 2-D input. Cost: O(d n log n).
     """
-    a = _as_columns(x, "mean_with_se")
+    a = as_columns(x, "mean_with_se")
     n = a.shape[0]
     mean = a.mean(axis=0)
     se = np.sqrt(a.var(axis=0, ddof=1) * tau_int_columns(a, c) / n)
@@ -189,7 +195,7 @@ def covariance_with_se(x: np.ndarray, c: float = 5.0, thin: int = 1) -> tuple[np
     is far below SE. Units: (units of x)**2. 1-D input is treated as d = 1.
     Cost: O(d^2 n log n) (d(d+1)/2 autocorrelation-time estimates).
     """
-    a = _as_columns(x, "covariance_with_se")
+    a = as_columns(x, "covariance_with_se")
     n, d = a.shape
     y = a - a.mean(axis=0)
     cov = (y.T @ y) / (n - 1)
@@ -279,3 +285,34 @@ def ks_check(name: str, x: np.ndarray, cdf, tau_int: float) -> Check:
     sub = np.asarray(x, dtype=float)[:: max(1, math.ceil(2 * tau_int))]
     d = float(kstest(sub, cdf).statistic)
     return check(name, d, 0.0, 1 / math.sqrt(len(sub)), 1.82)
+
+
+def ess_summary(x: np.ndarray, dt: float, cpu_s: float | None = None, thin: int = 1) -> dict:
+    """Effective sample size of a series ``x`` ``(n, d)`` sampled every ``dt`` seconds, and its cost.
+
+    ``tau_int`` per column (rows, :func:`.stats.tau_int_columns`; ``thin`` is passed through) and
+    ``tau_int_s = tau_int · dt`` (s); ``ess_columns = n / tau_int``; ``ess`` = their minimum (the
+    conservative count of independent samples); ``ess_per_sim_s = ess / (n · dt)`` (independent samples
+    per simulated second, 1/s); ``ess_per_cpu_s = ess / cpu_s`` (1/s of compute) when ``cpu_s`` is given,
+    else None. Arrays are numpy ``(d,)``. Cost: O(d n log n).
+    """
+    who = "ess_summary"
+    a = as_columns(x, who)
+    if not dt > 0:
+        raise ValueError(f"{who}: dt must be > 0 seconds, got {dt!r}")
+    if cpu_s is not None and not cpu_s > 0:
+        raise ValueError(f"{who}: cpu_s must be > 0 seconds, got {cpu_s!r}")
+    n = a.shape[0]
+    tau = tau_int_columns(a, thin=thin)
+    ess_cols = n / tau
+    ess = float(ess_cols.min())
+    return {
+        "n": int(n),
+        "dt": float(dt),
+        "tau_int": tau,
+        "tau_int_s": tau * dt,
+        "ess_columns": ess_cols,
+        "ess": ess,
+        "ess_per_sim_s": ess / (n * dt),
+        "ess_per_cpu_s": None if cpu_s is None else ess / cpu_s,
+    }

@@ -31,10 +31,11 @@ class Supply:
 @dataclass(frozen=True)
 class DcReference:
     """A theory that needs the circuit's own DC characteristic: ``netlist`` (a ``.dc`` sweep, no noise)
-    is run first, and ``theory(plot)`` turns its plot into (mean, cov, cdfs, info) for the variables."""
+    is run first, and ``theory(plot)`` turns its plot into (mean, cov, cdfs, info, potential) for the
+    variables (potential: V/kT(x, t) as in :class:`Built`)."""
 
     netlist: str
-    theory: Callable[[Any], tuple[np.ndarray, np.ndarray, tuple, dict]]
+    theory: Callable[[Any], tuple]
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,19 @@ class Built:
     # metrics may name "independent_samples", which the supply energy per sample is divided by
     analyse: Callable[[np.ndarray, float], tuple[dict, list]] | None = None
     reference: DcReference | None = None  # replaces mean/cov/cdfs theory when given
+    # energy accounting: programmable values (couplings, biases) a write sets; the energy of one kT unit
+    # of the sampled law (J; the noise's effective temperature); V/kT(x, t) on the variables for the
+    # Sekimoto heat (None: the Gaussian of the theory when it is known, else no heat line)
+    parameters: int = 0
+    visible: int | None = None  # values read out per sample (default: every variable)
+    kt_j: float | None = None
+    potential: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None
+    # energy accounting: programmable values (couplings, biases) a write sets; the energy of one kT unit
+    # of the sampled law (J; the noise's effective temperature); V/kT(x, t) on the variables for the
+    # Sekimoto heat (None: the Gaussian of the theory when it is known, else no heat line)
+    parameters: int = 0
+    kt_j: float | None = None
+    potential: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None
 
 
 @dataclass(frozen=True)

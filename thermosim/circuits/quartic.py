@@ -145,4 +145,19 @@ def build_quartic(p: QuarticParams) -> Built:
         tau_slow_s=p.tau_s / (2 * p.j2),
         info=info,
         cdfs=() if info["coupled"] else tuple(cdfs),
+        parameters=n + int(np.count_nonzero(np.triu(jm, 1))),
+        kt_j=p.kt * p.c_f * v0**2,  # k·T_eff of the noise: s = 2·k·T_eff·g₀
+        potential=functools.partial(potential_kt, p, np.asarray(bias), jm),
     )
+
+
+def potential_kt(
+    p: QuarticParams, bias: np.ndarray, jm: np.ndarray, u: np.ndarray, t: np.ndarray
+) -> np.ndarray:
+    """V/kT of the network at node voltages u (rows) and times t: the couplings count from couple_at_s."""
+    x = np.asarray(u, float) / p.v_unit_v
+    v = (p.j2 * x**2 + p.j4 * x**4 + bias * x).sum(axis=1)
+    if np.any(jm):
+        on = np.asarray(t, float) >= p.couple_at_s
+        v = v + on * 0.5 * np.einsum("ni,ij,nj->n", x, jm, x)
+    return v / p.kt

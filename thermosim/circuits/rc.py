@@ -46,6 +46,7 @@ class RCParams:
     noise: Literal["thermal", "injected"] = "thermal"
     temperature_k: float = 300.0  # thermal mode
     noise_temperature_k: float | None = None  # injected mode (effective temperature)
+    initial_v: Scalar_or_list | None = None  # node voltages at t = 0 (default: the operating point, 0 V)
 
     def size(self) -> int:
         for m in (self.precision, self.coupling_s):
@@ -89,6 +90,8 @@ class RCParams:
                     self.coupling_s, n, f"{where}.coupling_s", "resistors; use precision for any sign"
                 )
         validate_noise(self, where)
+        if self.initial_v is not None:
+            vector_param(self.initial_v, n, f"{where}.initial_v", signed=True)
 
 
 def checked_size(p, where: str) -> int:
@@ -171,6 +174,7 @@ def build_rc(p: RCParams) -> Built:
                 node(i), None, 2 * K_B * p.noise_temperature_k * p.g0_s, f"inj@{p.noise_temperature_k:g}K"
             )
         info["transconductors"] = int(np.count_nonzero(g - np.diag(np.diag(g))))
+        t_noise = p.noise_temperature_k
     else:
         r = vector_param(p.r_ohm, n, "r_ohm")
         gc = np.zeros((n, n)) if p.coupling_s is None else np.asarray(p.coupling_s, float)
@@ -184,6 +188,9 @@ def build_rc(p: RCParams) -> Built:
                     circuit.R(f"{i + 1}_{j + 1}", node(i), node(j), 1.0 / gc[i, j])
                     if p.noise == "thermal":
                         plan.johnson(node(i), node(j), 1.0 / gc[i, j], t_noise)
+    if p.initial_v is not None:  # a relaxation from a non-equilibrium start (burn_in_s = 0 keeps it)
+        v0 = vector_param(p.initial_v, n, "initial_v", signed=True)
+        circuit.raw_spice += ".ic " + " ".join(f"v({node(i)})={float(v0[i])!r}" for i in range(n)) + "\n"
     cov = circuit_covariance(np.diag(c), g, plan.node_psd())
     tau_fast, tau_slow = relaxation_times(np.diag(c), g)
     info["noise_sources"] = len(plan.sources)
@@ -196,6 +203,8 @@ def build_rc(p: RCParams) -> Built:
         tau_fast_s=tau_fast,
         tau_slow_s=tau_slow,
         info=info,
+        parameters=int(np.count_nonzero(np.triu(g))),
+        kt_j=K_B * t_noise,
     )
 
 

@@ -27,6 +27,7 @@ from typing import Literal
 import numpy as np
 from PySpice.Spice.Netlist import Circuit
 
+from ..physics import K_B
 from ..spec import SpecError, positive
 from ..spice.noise import NoisePlan
 from ..theory import lyapunov_covariance, time_scales
@@ -157,4 +158,6 @@ def build_rlc(p: RLCParams) -> Built:
         tau_fast_s=tau_fast,
         tau_slow_s=tau_slow,
         info=info,
+        parameters=int(np.count_nonzero(np.triu(cm))),
+        kt_j=K_B * t_noise,
     )

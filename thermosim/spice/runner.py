@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import queue
 import re
+import resource
 import shutil
 import subprocess
 import threading
@@ -54,6 +55,7 @@ class RunResult:
     run_dir: Path
     wall_s: float  # wall time of the ngspice process
     log: str
+    cpu_s: float = 0.0  # CPU time of the ngspice process (user + system)
 
 
 @cache
@@ -107,6 +109,7 @@ def run_netlist(
             raise ValueError("noise_blocks needs noise_files")
         writer = _NoiseFeeder([run_dir / n for n in noise_files], noise_blocks)
     env = dict(os.environ, OMP_NUM_THREADS="1")
+    usage0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     try:
         with open(log_path, "w") as log_f:
@@ -135,6 +138,8 @@ def run_netlist(
         if writer:
             writer.finish()
     wall = time.perf_counter() - t0
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)  # children waited for: this ngspice (+ any
+    cpu = (usage.ru_utime - usage0.ru_utime) + (usage.ru_stime - usage0.ru_stime)  # run concurrently)
     log = log_path.read_text(errors="replace")
     _raise_for_log(log, code, net_path, log_path)
     if writer and writer.error:
@@ -161,7 +166,7 @@ def run_netlist(
     plot = plots[-1]
     if not keep:
         shutil.rmtree(run_dir, ignore_errors=True)
-    return RunResult(plot=plot, run_dir=run_dir, wall_s=wall, log=log)
+    return RunResult(plot=plot, run_dir=run_dir, wall_s=wall, log=log, cpu_s=cpu)
 
 
 def _diagnose(log: str) -> tuple[str, str]:

@@ -181,11 +181,13 @@ def build_cmos_quartic(p: CmosQuarticParams) -> Built:
         tau_slow_s=p.tau_s / (2 * p.j2),
         info=info,
         supplies=SUPPLIES,
+        parameters=1,  # the reference voltage (J₂, J₄ are set by the sizing)
+        kt_j=p.kt * p.c_f * p.v_unit_v**2,
         reference=DcReference(netlist=dc_text, theory=functools.partial(dc_theory, p, d["vref"])),
     )
 
 
-def dc_theory(p: CmosQuarticParams, vref: float, plot) -> tuple[np.ndarray, np.ndarray, tuple, dict]:
+def dc_theory(p: CmosQuarticParams, vref: float, plot) -> tuple:
     """Exact stationary density of the node from its DC characteristic, and the fitted behavioural unit.
 
     I_in(u) = i(vforce) (the current the circuit pushes into the node flows on into the forcing source).
@@ -216,4 +218,10 @@ def dc_theory(p: CmosQuarticParams, vref: float, plot) -> tuple[np.ndarray, np.n
         # every 10th point of the characteristic, for the report's density figure
         "dc_characteristic": {"u_v": u[::10].tolist(), "i_in_a": i_in[::10].tolist()},
     }
-    return np.array([mean]), np.array([[var]]), (cdf,), info
+    # V/kT = −ln p(u) (+ const), for the Sekimoto heat
+    potential = functools.partial(_interp_potential, u, -np.log(np.maximum(pdf, 1e-300)))
+    return np.array([mean]), np.array([[var]]), (cdf,), info, potential
+
+
+def _interp_potential(grid: np.ndarray, v_kt: np.ndarray, u: np.ndarray, t: np.ndarray) -> np.ndarray:
+    return np.interp(np.asarray(u, float)[:, 0], grid, v_kt)

@@ -97,6 +97,8 @@ def build_pbit(p: PbitParams) -> Built:
         info=info,
         supplies=(Supply("vdd", "vdd"),),
         analyse=lambda x, dt: analyse_pbit(x, dt, threshold, p.bias_a),
+        parameters=1,  # the bias
+        visible=1,  # one bit, v(a) > v(b)
     )
 
 

@@ -26,7 +26,7 @@ from ...spec import SpecError, positive
 from ...spice.noise import NoisePlan
 from .. import Built, Supply, register
 from ..rc import Scalar_or_list, vector_param
-from . import NoisyCmosParams, check_length, inline_card
+from . import EPS_OX, Model, NoisyCmosParams, check_length, inline_card
 
 METRICS = (
     "frequency_hz",
@@ -39,6 +39,7 @@ METRICS = (
     "phase_diffusion_rad2_per_s",
     "independent_samples",
     "cv2f_power_w",
+    "cv2f_device_power_w",
     "supply_energy_per_cycle_j",
     "supply_energy_per_sample_j",
 )
@@ -112,6 +113,8 @@ def build_ring(p: RingParams) -> Built:
         "period_estimate_s": period,
         "load_f": loads.tolist(),
     }
+    c_dev = device_cap_f(p, nmos, pmos)
+    info["device_cap_f"] = c_dev
     observed = tuple(f"v({ring_node(k, 0)})" for k in range(p.rings))
     return Built(
         circuit=circuit,
@@ -123,11 +126,36 @@ def build_ring(p: RingParams) -> Built:
         tau_slow_s=20 * period,  # automatic burn-in: 200 periods for start-up and locking
         info=info,
         supplies=(Supply("vdd", "vdd"),),
-        analyse=lambda x, dt: analyse_rings(x, dt, p.vdd_v, p.stages * float(loads.sum()) * p.vdd_v**2),
+        visible=max(1, p.rings - 1),  # phase differences to ring 1 (a ring's frequency when alone)
+        parameters=(p.rings - 1) * p.stages * ((p.coupling_s > 0) + (p.coupling_f > 0)),
+        analyse=lambda x, dt: analyse_rings(
+            x,
+            dt,
+            p.vdd_v,
+            p.stages * float(loads.sum()) * p.vdd_v**2,
+            p.stages * p.rings * c_dev * p.vdd_v**2,
+        ),
     )
 
 
-def analyse_rings(samples: np.ndarray, dt: float, vdd: float, cv2: float) -> tuple[dict, list]:
+def device_cap_f(p: RingParams, nmos: Model, pmos: Model) -> float:
+    """First-order switched capacitance a stage's transistors add to each node (F), for the hand estimate
+    of the supply power: the next stage's gate (C_ox·W·L_eff plus both overlaps) and the driving stage's
+    gate-drain overlap counted twice (Miller: its gate swings opposite to its drain); junction areas are
+    not given, so no diffusion capacitance. (The textbook load model, e.g. Rabaey, *Digital Integrated
+    Circuits*, 2nd ed., 2003, ch. 5.)"""
+    total = 0.0
+    for m, w in ((nmos, p.wn_m), (pmos, p.wp_m)):
+        cox = EPS_OX / m.params.get("tox", 1e-7)
+        l_eff = p.l_m - 2 * m.params.get("ld", 0.0)
+        cgso, cgdo = m.params.get("cgso", 0.0), m.params.get("cgdo", 0.0)
+        total += cox * w * l_eff + (cgso + cgdo) * w + 2 * cgdo * w
+    return total
+
+
+def analyse_rings(
+    samples: np.ndarray, dt: float, vdd: float, cv2: float, cv2_dev: float
+) -> tuple[dict, list]:
     """Frequency, jitter and phase locking of the rings (first node of each), and C·V²·f."""
     from ...analysis.oscillator import ring_metrics
     from ...analysis.stats import integrated_autocorr_time
@@ -140,6 +168,8 @@ def analyse_rings(samples: np.ndarray, dt: float, vdd: float, cv2: float) -> tup
         "period_jitter_s": float(r["period_jitter_s"][0]),
         "cycles": float(np.sum(r["n_periods"])),
         "cv2f_power_w": cv2 * float(np.mean(r["frequency_hz"])),
+        # the same with the transistors' own switched capacitance added (device_cap_f)
+        "cv2f_device_power_w": (cv2 + cv2_dev) * float(np.mean(r["frequency_hz"])),
     }
     if samples.shape[1] > 1:  # ring 2 against ring 1
         for key in (
