@@ -37,6 +37,7 @@ def demo(out: Path) -> int:
         sweep = load_sweep(name)
         res = run_sweep(sweep, out / "sweeps" / name, workers=os.cpu_count() or 1)
         sweeps.append((sweep, res))
+    from .compare import compare_markdown, run_compare
     from .report_cmos import cmos_markdown
     from .report_energy import energy_markdown
 
@@ -45,6 +46,7 @@ def demo(out: Path) -> int:
         report_markdown(rows, time.perf_counter() - t0)
         + cmos_markdown(cmos, out)
         + energy_markdown(rows, out)
+        + compare_markdown(run_compare(out / "compare"))
         + sweeps_markdown(sweeps, out)
     )
     atomic_write_text(out / "REPORT.md", text)
