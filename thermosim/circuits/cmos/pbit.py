@@ -20,6 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 from PySpice.Spice.Netlist import Circuit
 
+from ...analysis.pbit import binarize, pbit_stats
+from ...analysis.stats import check
 from ...physics import K_B
 from ...spec import SpecError, positive
 from ...spice.noise import NoisePlan
@@ -104,9 +106,6 @@ def build_pbit(p: PbitParams) -> Built:
 
 def analyse_pbit(samples: np.ndarray, dt: float, threshold: float, bias_a: float) -> tuple[dict, list]:
     """P(1), its SE and time scales from v(a) − v(b); at zero bias, the symmetry check P(1) = 1/2."""
-    from ...analysis.pbit import binarize, pbit_stats
-    from ...analysis.stats import check
-
     state = binarize(samples[:, 0] - samples[:, 1], -threshold, threshold)
     s = pbit_stats(state, dt)
     metrics = {

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 from PySpice.Spice.Netlist import Circuit
 
+from ...analysis.oscillator import ring_metrics
+from ...analysis.stats import integrated_autocorr_time
 from ...physics import K_B
 from ...spec import SpecError, positive
 from ...spice.noise import NoisePlan
@@ -157,9 +159,6 @@ def analyse_rings(
     samples: np.ndarray, dt: float, vdd: float, cv2: float, cv2_dev: float
 ) -> tuple[dict, list]:
     """Frequency, jitter and phase locking of the rings (first node of each), and C·V²·f."""
-    from ...analysis.oscillator import ring_metrics
-    from ...analysis.stats import integrated_autocorr_time
-
     r = ring_metrics(samples, dt, level=vdd / 2, hysteresis=vdd / 5)
     metrics = {
         "frequency_hz": float(r["frequency_hz"][0]),
