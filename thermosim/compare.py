@@ -63,7 +63,13 @@ def ddpm_rows(x_train: np.ndarray, out: Path, seed: int, log) -> tuple[list[dict
     from .digital.quality import quality
 
     t0 = time.perf_counter()
-    model, cached = train_or_load(x_train, _ddpm_config(64), out / "ddpm_digits.npz")
+    config = _ddpm_config(64)
+
+    def progress(epoch: int, loss: float) -> None:  # training takes ~2 min: say how far it is
+        if epoch % 50 == 0 or epoch == config.epochs:
+            print(f"[compare] DDPM training: epoch {epoch}/{config.epochs}, loss {loss:.4f}", file=log)
+
+    model, cached = train_or_load(x_train, config, out / "ddpm_digits.npz", progress)
     print(
         f"[compare] DDPM {'loaded from' if cached else 'trained and saved to'} {out / 'ddpm_digits.npz'} "
         f"({time.perf_counter() - t0:.1f} s)",
