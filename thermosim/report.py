@@ -42,13 +42,13 @@ def demo(out: Path) -> int:
     from .report_energy import energy_markdown
 
     cmos = {spec.name: (spec, m) for spec, m in rows if spec.name in CMOS_SPECS}
-    text = (
-        report_markdown(rows, time.perf_counter() - t0)
-        + cmos_markdown(cmos, out)
+    sections = (
+        cmos_markdown(cmos, out)
         + energy_markdown(rows, out)
         + compare_markdown(run_compare(out / "compare"))
         + sweeps_markdown(sweeps, out)
     )
+    text = report_markdown(rows, time.perf_counter() - t0) + sections  # the header gives the whole time
     atomic_write_text(out / "REPORT.md", text)
     print(f"[thermosim] wrote {out / 'REPORT.md'}", file=sys.stderr)
     return 0 if all(m["passed"] for _, m in rows) and not any(r["failed"] for _, r in sweeps) else 1
