@@ -166,9 +166,13 @@ def test_ring_frequency_jitter_and_power(tmp_path):
 def test_rings_lock_or_drift(tmp_path):
     free = _ring(tmp_path, coupling_s=0.0, noise_temperature_k=300.0)
     locked = _ring(tmp_path, coupling_s=1e-4, noise_temperature_k=300.0)
-    # uncoupled: the phase difference drifts at the frequency difference; locked: it does not
+    # a frequency difference of two rings has SE ≈ √2 × one ring's frequency SE (independent periods)
+    se_free, se_locked = (math.sqrt(2) * m["frequency_se_hz"] for m in (free, locked))
+    # uncoupled: the 1.6 % load detuning makes the rings differ by ≫ 3 SE and the phase difference drifts
+    # at that difference (R far from 1); locked: one common frequency, no drift, R → 1
     df = free["frequency_by_ring_hz"][1] - free["frequency_by_ring_hz"][0]
-    assert free["phase_diff_drift_hz"] == pytest.approx(df, rel=0.02) and free["locking_r"] < 0.3
-    assert locked["locking_r"] > 0.999 and abs(locked["phase_diff_drift_hz"]) < 1e-3 * abs(df) * 10
+    assert abs(df) > 3 * se_free and abs(free["phase_diff_drift_hz"] - df) <= 3 * se_free
+    assert free["locking_r"] < 0.3
     f = np.array(locked["frequency_by_ring_hz"])
-    assert abs(f[1] - f[0]) < 5 * locked["frequency_se_hz"]
+    assert abs(f[1] - f[0]) <= 3 * se_locked and abs(locked["phase_diff_drift_hz"]) <= 3 * se_locked
+    assert locked["locking_r"] > 0.999

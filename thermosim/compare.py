@@ -19,7 +19,6 @@ heat when positive).
 from __future__ import annotations
 
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -104,7 +103,7 @@ def gaussian_circuit_row(x_train: np.ndarray, seed: int, log) -> tuple[dict, np.
     component, independent), K independent samples, mixed back to pixels as μ + V·z at read-out."""
     from .digital.data import unscale
     from .digital.quality import quality
-    from .experiment import prepare, simulate
+    from .experiment import prepare, simulate_scratch
     from .spec import spec_from_table
 
     mu = x_train.mean(axis=0)
@@ -131,8 +130,7 @@ def gaussian_circuit_row(x_train: np.ndarray, seed: int, log) -> tuple[dict, np.
     table["sim"]["t_stop_s"] = t_stop
     prep = prepare(spec_from_table(table))
     print(f"[compare] Gaussian circuit: 64 RC nodes, {prep.n_steps:,} noise steps", file=log)
-    with tempfile.TemporaryDirectory(prefix="thermosim-compare-") as tmp:
-        out = simulate(prep, seed, Path(tmp) / "run")
+    out = simulate_scratch(prep, seed)
     z = out.samples / V_UNIT
     pick = np.linspace(0, len(z) - 1, K_IMAGES).astype(int)  # evenly spaced: ≥ 2 τ_int apart
     images = unscale(mu + z[pick] @ vecs.T)
@@ -165,13 +163,11 @@ def gaussian_task(seed: int, out: Path, log) -> dict:
     from .analysis.mmd import mmd_test
     from .digital.ddpm import train_or_load
     from .digital.energy import digital_energy_rows
-    from .experiment import prepare, simulate
+    from .experiment import prepare, simulate_scratch
     from .spec import load_spec
 
     spec = load_spec("gauss4")
-    prep = prepare(spec)
-    with tempfile.TemporaryDirectory(prefix="thermosim-compare-") as tmp:
-        run = simulate(prep, spec.sim.seed, Path(tmp) / "run")
+    run = simulate_scratch(prepare(spec))
     cov = np.asarray(run.metrics["cov_theory"])
     sd = np.sqrt(np.diag(cov))
     corr = cov / np.outer(sd, sd)

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from scipy.stats import norm
 from threadpoolctl import threadpool_limits
 
 from . import __version__
 from .analysis import distances, energy
-from .analysis.energy import supply_power
 from .analysis.gaussian import compare_gaussian
 from .analysis.sampling import grid_samples
 from .analysis.stats import check, ks_check
@@ -105,13 +105,13 @@ def supply_metrics(built: Built, plot, t_from_s: float, family_metrics: dict) ->
     power = {}
     for s in built.supplies:
         v = plot[f"v({s.plus})"] - (plot[f"v({s.minus})"] if s.minus else 0.0)
-        power[s.source] = supply_power(t, v, plot[f"i({s.source})"], t_from_s)
+        power[s.source] = energy.supply_power(t, v, plot[f"i({s.source})"], t_from_s)
     total = float(sum(power.values()))
     out = {"supply_power_w": total, "supply_power_by_source_w": power}
-    energy = total * (t[-1] - t_from_s)
+    window_j = total * (t[-1] - t_from_s)
     for key, per in (("independent_samples", "sample"), ("cycles", "cycle")):
         if family_metrics.get(key):
-            out[f"supply_energy_per_{per}_j"] = energy / family_metrics[key]
+            out[f"supply_energy_per_{per}_j"] = window_j / family_metrics[key]
     return out
 
 
@@ -225,6 +225,14 @@ def simulate(
     return RunOutput(metrics=metrics, samples=samples, sample_times_s=times)
 
 
+def simulate_scratch(prep: Prepared, seed: int | None = None) -> RunOutput:
+    """``simulate`` in a temporary run directory (removed afterwards); seed defaults to the spec's."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix=f"thermosim-{prep.spec.name}-") as tmp:
+        return simulate(prep, prep.spec.sim.seed if seed is None else seed, Path(tmp) / "run")
+
+
 def distribution_metrics(
     samples: np.ndarray, mean_theory, cov_theory, cdfs, metrics: dict, thin: int
 ) -> dict:
@@ -237,7 +245,7 @@ def distribution_metrics(
     marginals = [
         cdfs[i]
         if i < len(cdfs) and cdfs[i] is not None
-        else functools.partial(_normal_cdf, mean_theory[i], sd[i])
+        else functools.partial(norm.cdf, loc=mean_theory[i], scale=sd[i])
         for i in range(samples.shape[1])
     ]
     out = {}
@@ -249,12 +257,6 @@ def distribution_metrics(
         "hist_kl": distances.marginal_hist_kl(samples, marginals).tolist(),
         "wasserstein1": distances.wasserstein1(samples, marginals).tolist(),
     }
-
-
-def _normal_cdf(mean: float, sd: float, x: np.ndarray) -> np.ndarray:
-    from scipy.stats import norm
-
-    return norm.cdf(x, mean, sd)
 
 
 def energy_rows(

@@ -155,7 +155,11 @@ def cov_heatmaps(
 
 
 def autocorr_plot(
-    acf: np.ndarray, dt_s: float, tau_theory_s: float | None = None, ax: Axes | None = None
+    acf: np.ndarray,
+    dt_s: float,
+    tau_theory_s: float | None = None,
+    ax: Axes | None = None,
+    label: str = "measured",
 ) -> Axes:
     """Normalised autocorrelation ``acf[k]`` (dimensionless) vs lag ``k * dt_s`` [s].
 
@@ -169,7 +173,7 @@ def autocorr_plot(
         _, ax = plt.subplots(figsize=(5.0, 3.6), layout="constrained")
     lag = np.arange(rho.size) * dt_s
     factor, unit = _pick_unit(lag[-1] if rho.size > 1 else dt_s, _TIME_UNITS)
-    ax.plot(lag * factor, rho, ".-", color="C0", ms=3, lw=1.0, label="measured")
+    ax.plot(lag * factor, rho, ".-", ms=3, lw=1.0, label=label)
     if tau_theory_s is not None:
         fine = np.linspace(0.0, lag[-1], 400)
         label = f"theory exp(−lag/τ), τ = {tau_theory_s * factor:.3g} {unit}"
@@ -231,17 +235,13 @@ def run_figures(metrics: dict, samples: np.ndarray, outdir: Path) -> list[str]:
     names = metrics["variables"]
     dt = metrics["noise_step_s"]
     max_lag = int(min(len(samples) // 4, max(5 * max(metrics["tau_int_s"]) / dt, 1000)))
-    fig, ax = plt.subplots(figsize=(5.0, 3.6), layout="constrained")
+    ax = None
     for i, name in enumerate(names[:4]):
         if np.ptp(samples[:, i]) > 0:
-            rho = autocorrelation(samples[:, i], max_lag)
-            factor, unit = _pick_unit(max_lag * dt, _TIME_UNITS)
-            ax.plot(np.arange(rho.size) * dt * factor, rho, lw=1.0, label=name)
-            ax.set_xlabel(f"lag [{unit}]")
-    ax.axhline(0.0, color="0.5", lw=0.8)
-    ax.set_ylabel("autocorrelation ρ")
-    ax.legend(fontsize="small")
-    save(fig, outdir / "autocorr.png")
+            ax = autocorr_plot(autocorrelation(samples[:, i], max_lag), dt, ax=ax, label=name)
+    if ax is None:  # every variable constant: an empty frame still says so
+        _, ax = plt.subplots(figsize=(5.0, 3.6), layout="constrained")
+    save(ax, outdir / "autocorr.png")
     files = ["autocorr.png"]
     if metrics.get("energy"):
         save(energy_bars(metrics["energy"], metrics["circuit"]), outdir / "energy.png")

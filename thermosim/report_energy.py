@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -21,13 +20,10 @@ RELAX = {
 
 
 def _samples(table: dict):
-    from .experiment import prepare, simulate
+    from .experiment import prepare, simulate_scratch
     from .spec import spec_from_table
 
-    prep = prepare(spec_from_table(table))
-    with tempfile.TemporaryDirectory(prefix="thermosim-report-") as tmp:
-        out = simulate(prep, prep.spec.sim.seed, Path(tmp) / "run")
-    return out
+    return simulate_scratch(prepare(spec_from_table(table)))
 
 
 def relaxation_heat() -> dict:

@@ -256,14 +256,10 @@ def points(sweep: Sweep) -> list[Point]:
 
 def run_point(table: dict, seed: int) -> dict:
     """Worker: simulate one point; returns the run's metrics, or {"error": one line} (never raises)."""
-    import tempfile
-
-    from .experiment import prepare, simulate
+    from .experiment import prepare, simulate_scratch
 
     try:
-        prep = prepare(spec_from_table(table))
-        with tempfile.TemporaryDirectory(prefix="thermosim-sweep-") as tmp:
-            return {"metrics": simulate(prep, seed, Path(tmp) / "run").metrics}
+        return {"metrics": simulate_scratch(prepare(spec_from_table(table)), seed).metrics}
     except Exception as err:  # noqa: BLE001 - a failed point is recorded and the sweep goes on
         return {"error": f"{type(err).__name__}: {err}".splitlines()[0]}
 
