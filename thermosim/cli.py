@@ -18,7 +18,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except (SpecError, SpiceError, ValueError, OSError) as err:
-        msg = str(err) if not isinstance(err, OSError) else f"{err.strerror}: {err.filename}"
+        msg = str(err)
+        if isinstance(err, OSError) and err.strerror:
+            msg = f"{err.strerror}: {err.filename}" if err.filename else err.strerror
+        msg = " ".join(msg.splitlines())  # one line, whatever a message or a value quoted in it holds
         print(f"thermosim: error: {msg}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -26,8 +29,34 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with the one-line error of every other bad input (no usage block)."""
+
+    def error(self, message: str):
+        self.exit(2, f"thermosim: error: {message} (see `{self.prog} --help`)\n")
+
+
+def _seed(text: str) -> int:
+    """A noise seed: an integer >= 0."""
+    value = int(text)  # argparse turns a ValueError into "invalid integer value"
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 0, got {value}")
+    return value
+
+
+def _count(text: str) -> int:
+    """A count: an integer >= 1."""
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 1, got {value}")
+    return value
+
+
+_seed.__name__ = _count.__name__ = "integer"  # argparse says "invalid integer value: 'x'"
+
+
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="thermosim",
         description="Thermodynamic-computing circuits in ngspice with calibrated, seeded noise, judged "
         "against exact theory. Bad input exits 2 with one line; a failed physics check exits 1.",
@@ -37,7 +66,7 @@ def _parser() -> argparse.ArgumentParser:
 
     r = sub.add_parser("run", help="simulate a spec (circuits/NAME.toml or a path) or run any .cir netlist")
     r.add_argument("target", help="spec name, spec path, or a .cir netlist")
-    r.add_argument("--seed", type=int, help="noise seed (default: the spec's sim.seed)")
+    r.add_argument("--seed", type=_seed, help="noise seed (default: the spec's sim.seed)")
     r.add_argument("--out", type=Path, help="output directory (default results/<name>)")
     r.add_argument("--json", action="store_true", help="print one JSON object of the metrics on stdout")
     r.add_argument("--probe", nargs="+", metavar="NODE", help="nodes to analyse in a .cir netlist")
@@ -46,7 +75,7 @@ def _parser() -> argparse.ArgumentParser:
     r.set_defaults(func=cmd_run)
 
     n = sub.add_parser("netlist", help="print the netlist of a spec")
-    n.add_argument("spec")
+    n.add_argument("spec", help="spec name (circuits/NAME.toml) or path")
     n.set_defaults(func=cmd_netlist)
 
     ns = sub.add_parser("netlists", help="regenerate netlists/*.cir from every spec in circuits/")
@@ -54,14 +83,14 @@ def _parser() -> argparse.ArgumentParser:
     ns.set_defaults(func=cmd_netlists)
 
     z = sub.add_parser("noise", help="write the seeded noise file a netlist reads (for stock ngspice runs)")
-    z.add_argument("spec")
-    z.add_argument("--seed", type=int)
+    z.add_argument("spec", help="spec name (circuits/NAME.toml) or path")
+    z.add_argument("--seed", type=_seed, help="noise seed (default: the spec's sim.seed)")
     z.add_argument("--out", type=Path, help="directory to write to (default: netlists/)")
     z.set_defaults(func=cmd_noise)
 
     sw = sub.add_parser("sweep", help="run a sweep spec (circuits/sweeps/NAME.toml or a path)")
-    sw.add_argument("sweep")
-    sw.add_argument("--workers", type=int, default=None, help="parallel runs (default: all cores)")
+    sw.add_argument("sweep", help="sweep name (circuits/sweeps/NAME.toml) or path")
+    sw.add_argument("--workers", type=_count, default=None, help="parallel runs (default: all cores)")
     ex = sw.add_mutually_exclusive_group()
     ex.add_argument("--dask", action="store_true", help="start a local Dask cluster with --workers workers")
     ex.add_argument(
@@ -74,13 +103,13 @@ def _parser() -> argparse.ArgumentParser:
     sw.set_defaults(func=cmd_sweep)
 
     pl = sub.add_parser("plot", help="re-plot a sweep from its table.csv without simulating")
-    pl.add_argument("sweep_dir", type=Path)
+    pl.add_argument("sweep_dir", type=Path, help="a sweep's output directory (with table.csv)")
     pl.add_argument("--x", help="axis for the horizontal axis (default: the first)")
     pl.add_argument("--y", nargs="+", help="metrics to plot (default: the sweep's)")
     pl.set_defaults(func=cmd_plot)
 
     d = sub.add_parser("demo", help="run the shipped specs and write results/REPORT.md")
-    d.add_argument("--out", type=Path, default=Path("results"))
+    d.add_argument("--out", type=Path, default=Path("results"), help="results directory (default results/)")
     d.set_defaults(func=cmd_demo)
 
     c = sub.add_parser(
@@ -91,17 +120,94 @@ def _parser() -> argparse.ArgumentParser:
         "with one classifier (recognisable fraction, class coverage, Frechet distance, nearest-training "
         "distance) beside held-out real digits and noise; energy per sample by term for each.",
     )
-    c.add_argument("--out", type=Path, default=Path("results") / "compare")
+    c.add_argument("--out", type=Path, default=Path("results") / "compare", help="output directory")
     c.add_argument("--seed", type=int, default=0, help="sampling seed (default 0)")
     c.add_argument("--json", action="store_true", help="print one JSON object (its 'rows': one per method)")
     c.set_defaults(func=cmd_compare)
 
+    from .generative.command import cmd_generate, cmd_train
+
+    tr = sub.add_parser(
+        "train",
+        help="train the generative thermodynamic computer on the 8x8 digits (writes results/generative/)",
+        description="Noise every training digit with the noising protocol, and fit couplings, biases and "
+        "per-unit J2/J4 by the probability of the time-reversed noising paths (Whitelam, PRL 2026); "
+        "checkpoints after every epoch (an interrupted run resumes), prints throughput at batch 1 and at the "
+        "default batch side by side. Rerunning with more --epochs and otherwise the same settings continues "
+        "from OUT/checkpoint.npz.",
+    )
+    tr.add_argument("dataset", choices=["digits"], help="the data set (scikit-learn's 8x8 digits)")
+    tr.add_argument("--hidden", type=int, help="hidden units (default 32)")
+    tr.add_argument("--epochs", type=_count, help="passes of fresh noising paths over the data (default 3)")
+    tr.add_argument("--batch", type=_count, help="trajectories per matrix product (default 128)")
+    tr.add_argument(
+        "--optimizer", choices=["exact", "adam"], help="exact maximum per epoch (default) or Adam"
+    )
+    tr.add_argument("--seed", type=_seed, help="seed of the noising paths and the k-means code (default 0)")
+    tr.add_argument("--all-digits", action="store_true", help="train on all 1797 digits, not the train split")
+    tr.add_argument("--limit", type=_count, help="only the first LIMIT digits (quick trials)")
+    tr.add_argument("--out", type=Path, default=Path("results") / "generative", help="output directory")
+    tr.add_argument("--json", action="store_true", help="print one JSON object (config, history, throughput)")
+    tr.set_defaults(func=cmd_train)
+
+    ge = sub.add_parser(
+        "generate",
+        help="generate digits with the trained computer: digital twin, ngspice circuit; judge them",
+        description="Run the published protocol (uncoupled relaxation for t_f, trained terms switched on, "
+        "t_f more, read the visible units) as an Euler-Maruyama twin and as the behavioural circuit in "
+        "ngspice; write samples.npz (arrays spice, twin: Kx64, pixels 0-16) and metrics.json (image "
+        "quality, SPICE-vs-twin MMD, heat per sample, energy lines, ratio vs the DDPM at matched quality).",
+    )
+    ge.add_argument("--out", type=Path, default=Path("results") / "generative", help="output directory")
+    ge.add_argument("--model", type=Path, help="trained model (default OUT/model.npz)")
+    ge.add_argument("--n", type=_count, default=360, help="twin samples (default 360)")
+    ge.add_argument("--spice-n", type=_count, help="ngspice samples (default: --n)")
+    ge.add_argument("--replicas", type=_count, default=8, help="network copies per netlist (default 8)")
+    ge.add_argument("--workers", type=_count, help="parallel ngspice processes (default: all cores)")
+    ge.add_argument("--seed", type=_seed, default=1, help="noise seed (default 1)")
+    ge.add_argument("--json", action="store_true", help="print one JSON object of the metrics")
+    ge.set_defaults(func=cmd_generate)
+
     b = sub.add_parser("bench", help="benchmarks that print ratios measured side by side")
-    b.add_argument("name", choices=["engine", "noise", "sweep"])
-    b.add_argument("--json", action="store_true")
-    b.add_argument("--repeats", type=int, default=3)
+    b.add_argument("name", choices=["engine", "noise", "sweep"], help="which benchmark")
+    b.add_argument("--json", action="store_true", help="print one JSON object of the figures")
+    b.add_argument("--repeats", type=_count, default=3, help="engine: alternated repeats (default 3)")
     b.add_argument("--t-stop", type=float, help="engine: simulated time of the benchmark run (s)")
     b.set_defaults(func=cmd_bench)
+
+    la = sub.add_parser(
+        "linalg",
+        help="thermodynamic linear algebra: A⁻¹ or A⁻¹b sampled by a circuit; error vs time; mismatch floor",
+    )
+    la.add_argument("linalg_command", choices=["inverse", "solve", "mismatch"], help="what to compute")
+    la.add_argument("--matrix", type=Path, help="A from a .npy file (d×d, symmetric positive definite)")
+    la.add_argument("--random", type=int, nargs="+", metavar="D", help="random A of each size D (seeded)")
+    la.add_argument("--cond", type=float, default=10.0, help="condition number of a random A (default 10)")
+    la.add_argument("--matrix-seed", type=int, default=0, help="seed of the random A and b (default 0)")
+    la.add_argument("--rhs", type=Path, help="solve: b from a .npy file (default: random, seeded)")
+    la.add_argument("--circuit", choices=["rc", "rlc"], default="rc", help="circuit family (default rc)")
+    la.add_argument("--samples", type=int, default=200_000, help="noise steps after burn-in (default 200000)")
+    la.add_argument("--seed", type=int, default=1, help="noise seed (default 1)")
+    la.add_argument("--workers", type=int, default=2, help="parallel ngspice runs (default 2)")
+    la.add_argument("--out", type=Path, help="output directory (default results/linalg/<command>)")
+    la.add_argument("--json", action="store_true", help="print one JSON object of the results")
+    la.add_argument(
+        "--sigma", type=float, nargs="+", default=[0.0, 0.001, 0.01, 0.05], help="mismatch: tolerances"
+    )
+    la.add_argument("--mismatch-seeds", type=int, default=3, help="mismatch: draws per tolerance (default 3)")
+    for key, what in (
+        ("mismatch-sigma", "relative tolerance of every R, C, L and coupling"),
+        ("mismatch-seed", "seed of the tolerance draws"),
+        ("parasitic-c-f", "capacitance from each node to ground (F)"),
+        ("noise-bandwidth-hz", "one-pole corner of the injected noise (Hz)"),
+        ("actual-temperature-k", "noise placed at this temperature, theory at the nominal one (K)"),
+    ):
+        la.add_argument(
+            f"--{key}", type=int if key == "mismatch-seed" else float, help=f"non-ideality: {what}"
+        )
+    la.set_defaults(func=cmd_linalg)
+    for action in sub._choices_actions:  # each subcommand's --help opens with its one-line summary
+        sub.choices[action.dest].description = sub.choices[action.dest].description or action.help
     return p
 
 
@@ -117,15 +223,19 @@ def cmd_compare(args) -> int:
 
 
 def cmd_run(args) -> int:
-    from .runs import NETLIST_SUFFIXES, run_netlist_file, run_spec, summary_table
+    from .netlist_io import NETLIST_SUFFIXES
 
     target = Path(args.target)
     if target.suffix.lower() in NETLIST_SUFFIXES:
+        from .runs import run_netlist_file, summary_table
+
         metrics = run_netlist_file(target, probes=args.probe, out=args.out, keep=args.keep_run_dir)
     else:
         from .spec import load_spec
 
-        spec = load_spec(args.target)
+        spec = load_spec(args.target)  # a bad spec fails before the analysis stack is imported
+        from .runs import run_spec, summary_table
+
         metrics = run_spec(
             spec,
             seed=args.seed,
@@ -204,9 +314,7 @@ def cmd_sweep(args) -> int:
     from .sweep_run import run_sweep
 
     sweep = load_sweep(args.sweep)
-    workers = args.workers or os.cpu_count() or 1
-    if workers < 1:
-        raise ValueError(f"--workers must be >= 1, got {workers}")
+    workers = args.workers or os.cpu_count() or 1  # argparse refuses --workers < 1
     out = args.out or Path("results") / "sweeps" / sweep.name
     res = run_sweep(sweep, out, workers=workers, dask=args.dask, scheduler=args.scheduler, resume=args.resume)
     return 1 if res["failed"] else 0
@@ -239,6 +347,15 @@ def cmd_bench(args) -> int:
         figures = bench_sweep(verbose=not args.json)
     if args.json:
         print(json.dumps(figures))
+    return 0
+
+
+def cmd_linalg(args) -> int:
+    from .linalg.command import run_command
+
+    summary = run_command(args)
+    if args.json:
+        print(json.dumps(summary, default=str))
     return 0
 
 

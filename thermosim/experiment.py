@@ -22,7 +22,7 @@ from .analysis.sampling import grid_samples
 from .analysis.stats import check, ks_check
 from .circuits import FAMILIES, Built
 from .physics import K_B
-from .spec import Spec
+from .spec import Spec, SpecError, check_steps
 from .spice import noise as spice_noise
 from .spice.runner import ngspice_version, run_netlist
 
@@ -53,15 +53,19 @@ def prepare(spec: Spec) -> Prepared:
     sim = spec.sim
     step = built.tau_fast_s / 10 if sim.noise_step_s == "auto" else sim.noise_step_s
     burn = 10 * built.tau_slow_s if sim.burn_in_s == "auto" else sim.burn_in_s
-    n_steps = max(MIN_STEPS, math.ceil(sim.t_stop_s / step - 1e-9))
+    why = f" (auto: τ_fast {built.tau_fast_s:g} s / 10)" if sim.noise_step_s == "auto" else ""
+    try:
+        n_steps = max(MIN_STEPS, check_steps(sim.t_stop_s, step, why=why))
+    except SpecError as err:
+        raise SpecError(f"{spec.path or spec.name}: {err}") from None
     if burn >= n_steps * step:
         why = (
             f"10 × the slowest relaxation time, {built.tau_slow_s:g} s"
             if sim.burn_in_s == "auto"
             else "sim.burn_in_s"
         )
-        raise ValueError(
-            f"{spec.name}: sim.t_stop_s = {sim.t_stop_s:g} s is not longer than the burn-in "
+        raise SpecError(
+            f"{spec.path or spec.name}: sim.t_stop_s = {sim.t_stop_s:g} s is not longer than the burn-in "
             f"of {burn:g} s ({why})"
         )
     plan = built.noise

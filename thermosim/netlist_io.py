@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+NETLIST_SUFFIXES = (".cir", ".net", ".sp", ".spice")  # `thermosim run` treats these as netlists
+
 
 def prepare_foreign(text: str) -> tuple[str, list[str]]:
     """Return (netlist to run with ``ngspice -b -r``, notes on what was changed).

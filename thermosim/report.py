@@ -40,6 +40,7 @@ def demo(out: Path) -> int:
     from .compare import compare_markdown, run_compare
     from .report_cmos import cmos_markdown
     from .report_energy import energy_markdown
+    from .report_linalg import linalg_markdown
 
     cmos = {spec.name: (spec, m) for spec, m in rows if spec.name in CMOS_SPECS}
     sections = (
@@ -47,6 +48,7 @@ def demo(out: Path) -> int:
         + energy_markdown(rows, out)
         + compare_markdown(run_compare(out / "compare"))
         + sweeps_markdown(sweeps, out)
+        + linalg_markdown(out)
     )
     text = report_markdown(rows, time.perf_counter() - t0) + sections  # the header gives the whole time
     atomic_write_text(out / "REPORT.md", text)

@@ -20,7 +20,6 @@ from .results import atomic_savez, atomic_write_json, atomic_write_text
 from .spice.runner import ngspice_version, run_netlist
 
 RESULTS = Path("results")
-NETLIST_SUFFIXES = (".cir", ".net", ".sp", ".spice")
 
 
 def run_spec(spec, seed=None, out=None, plots=True, keep=False, quiet=False) -> dict:
@@ -54,11 +53,18 @@ def run_spec(spec, seed=None, out=None, plots=True, keep=False, quiet=False) -> 
 
 
 def write_outputs(out: Path, netlist: str, netlist_name: str, metrics, samples, times, plots: bool) -> None:
-    """Everything goes to a staging directory first, then replaces ``out`` in one rename."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.partial-"))
-    stage.chmod(0o755)
+    """Everything goes to a staging directory first, then replaces ``out`` in one rename.
+
+    A write that fails (read-only or full disk, a path through a file) removes the staging directory
+    and raises OSError naming ``out``: the previous results, if any, are left as they were.
+    """
     try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        stage = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.partial-"))
+    except OSError as err:
+        raise OSError(err.errno, f"cannot write the results to {out}: {err.strerror}") from None
+    try:
+        stage.chmod(0o755)
         atomic_write_text(stage / netlist_name, netlist)
         atomic_savez(
             stage / "samples.npz",
@@ -75,6 +81,9 @@ def write_outputs(out: Path, netlist: str, netlist_name: str, metrics, samples, 
         if out.exists():
             shutil.rmtree(out)
         stage.rename(out)
+    except OSError as err:
+        shutil.rmtree(stage, ignore_errors=True)
+        raise OSError(err.errno, f"cannot write the results to {out}: {err.strerror}") from None
     except BaseException:
         shutil.rmtree(stage, ignore_errors=True)
         raise
@@ -84,7 +93,10 @@ def run_netlist_file(path: Path, probes=None, out=None, keep=False) -> dict:
     """Run a netlist written by anyone as is (see netlist_io) and analyse the probed node voltages."""
     if not path.is_file():
         raise ValueError(f"{path}: no such netlist file")
-    text, notes = prepare_foreign(path.read_text(errors="replace"))
+    try:
+        text, notes = prepare_foreign(path.read_text(errors="replace"))
+    except ValueError as err:
+        raise ValueError(f"{path}: {err}") from None
     for note in notes:
         print(f"[thermosim] {path.name}: {note}", file=sys.stderr)
     t0 = time.perf_counter()

@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+import re
 import tomllib
 import types
 import typing
@@ -28,6 +29,13 @@ from typing import Any, Literal, Union
 ROOT = Path(os.environ.get("THERMOSIM_ROOT") or Path(__file__).resolve().parent.parent)
 CIRCUITS_DIR = ROOT / "circuits"
 NETLISTS_DIR = ROOT / "netlists"
+# Limits that refuse absurd input up front instead of running out of memory or time: ngspice costs about
+# 2 µs per time point for a tiny circuit (and 8 bytes per vector per point of raw file), so 2·10⁸ noise
+# steps is minutes of ngspice and gigabytes of raw data; 4096 nodes is 8× the largest benchmarked network.
+MAX_NOISE_STEPS = 200_000_000
+MAX_NODES = 4096
+# a spec name becomes results/<name>/ and netlists/<name>.cir: a plain file name, no path
+_NAME = re.compile(r"[A-Za-z0-9_+-][A-Za-z0-9_.+-]*")
 
 
 class SpecError(ValueError):
@@ -53,6 +61,8 @@ class SimSpec:
             v = getattr(self, key)
             if v != "auto":
                 positive(v, f"{where}.{key}", allow_zero=key == "burn_in_s")
+        if self.noise_step_s != "auto":
+            check_steps(self.t_stop_s, self.noise_step_s, where)
         positive(self.timeout_s, f"{where}.timeout_s")
         if self.seed < 0:
             raise SpecError(f"{where}.seed must be >= 0, got {self.seed}")
@@ -101,7 +111,29 @@ def positive(value: float, key: str, allow_zero: bool = False) -> None:
     """Raise SpecError unless value > 0 (or >= 0) and finite."""
     ok = math.isfinite(value) and (value >= 0 if allow_zero else value > 0)
     if not ok:
-        raise SpecError(f"{key} must be {'>= 0' if allow_zero else '> 0'}, got {value!r}")
+        raise SpecError(f"{key} must be {'>= 0' if allow_zero else '> 0'}, got {float(value)!r}")
+
+
+def plain_name(value: Any, key: str) -> str:
+    """A name that becomes a file or directory name (results/<name>/): letters, digits, _ - + . only."""
+    if not isinstance(value, str) or not _NAME.fullmatch(value):
+        raise SpecError(
+            f"{key} = {value!r} must be a plain file name (letters, digits, '_', '-', '+', '.'; "
+            "it names the results directory)"
+        )
+    return value
+
+
+def check_steps(t_stop_s: float, noise_step_s: float, where: str = "sim", why: str = "") -> int:
+    """The number of noise steps t_stop/step, refused (SpecError naming both keys) above MAX_NOISE_STEPS."""
+    steps = t_stop_s / noise_step_s
+    if not steps <= MAX_NOISE_STEPS:  # also catches inf and nan
+        raise SpecError(
+            f"{where}.t_stop_s / {where}.noise_step_s = {t_stop_s:g} s / {noise_step_s:g} s{why} "
+            f"= {steps:.3g} noise steps, more than {MAX_NOISE_STEPS:.0e} per run "
+            f"(raise {where}.noise_step_s or shorten {where}.t_stop_s)"
+        )
+    return math.ceil(steps - 1e-9)
 
 
 def find_spec(name_or_path: str | Path, directory: Path = CIRCUITS_DIR, what: str = "spec") -> Path:
@@ -166,13 +198,16 @@ def spec_from_table(table: dict, path: Path | None = None) -> Spec:
     for key in ("name", "family", "circuit", "sim"):
         if key not in table:
             raise SpecError(f"missing required key '{key}'")
-    name = _typed(table["name"], str, "name")
+    name = plain_name(table["name"], "name")
     family = _typed(table["family"], str, "family")
     if family not in FAMILIES:
         raise SpecError(
             f"family = {family!r} is not a known circuit family (known: {', '.join(sorted(FAMILIES))})"
         )
     params = build_dataclass(FAMILIES[family].params, table["circuit"], "circuit")
+    size = getattr(params, "size", None)
+    if size is not None and size() > MAX_NODES:  # before validation allocates anything per node
+        raise SpecError(f"circuit.n = {size()} nodes is more than {MAX_NODES} (the most thermosim runs)")
     params.validate("circuit")
     sim = build_dataclass(SimSpec, table["sim"], "sim")
     sim.validate("sim")
@@ -208,7 +243,12 @@ def _no_unknown(table: dict, allowed: set[str], where: str) -> None:
 
             near = difflib.get_close_matches(key, sorted(allowed), n=1)
             hint = f" (did you mean '{near[0]}'?)" if near else f" (allowed: {', '.join(sorted(allowed))})"
-            raise SpecError(f"unknown key '{where + '.' if where else ''}{key}'{hint}")
+            raise SpecError(f"unknown key '{where + '.' if where else ''}{printable(key)}'{hint}")
+
+
+def printable(text: str) -> str:
+    """``text`` for a one-line message: as is when printable, else with escapes (a key may hold '\\n')."""
+    return text if text.isprintable() else text.encode("unicode_escape").decode("ascii")
 
 
 def _typed(value: Any, typ: type, key: str) -> Any:
@@ -226,6 +266,8 @@ def _coerce(value: Any, hint: Any, key: str) -> Any:
             try:
                 return _coerce(value, option, key)
             except SpecError as err:
+                if isinstance(value, list) and typing.get_origin(option) is tuple:
+                    raise  # a list it is: the element at fault, e.g. "circuit.c_f[1] must be ..."
                 errors.append(str(err).split(" must be ", 1)[-1].split(", got")[0])
         raise SpecError(f"{key} must be {' or '.join(errors)}, got {_show(value)}")
     if origin is Literal:
@@ -243,7 +285,13 @@ def _coerce(value: Any, hint: Any, key: str) -> Any:
     if hint is float:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise SpecError(f"{key} must be a number, got {_show(value)}")
-        return float(value)
+        try:
+            number = float(value)
+        except OverflowError:  # an integer beyond float range
+            number = math.inf
+        if not math.isfinite(number):  # TOML has nan and inf; no parameter means them
+            raise SpecError(f"{key} must be a finite number, got {_show(value)}")
+        return number
     if hint is int:
         if isinstance(value, bool) or not isinstance(value, int):
             raise SpecError(f"{key} must be an integer, got {_show(value)}")

@@ -32,9 +32,19 @@ from typing import Any
 import numpy as np
 
 from . import __version__
-from .spec import CIRCUITS_DIR, SpecError, find_spec, read_toml, spec_from_table, with_overrides
+from .spec import (
+    CIRCUITS_DIR,
+    SpecError,
+    find_spec,
+    plain_name,
+    printable,
+    read_toml,
+    spec_from_table,
+    with_overrides,
+)
 
 SWEEPS_DIR = CIRCUITS_DIR / "sweeps"
+MAX_RUNS = 10_000  # points × replicas of one sweep (hours of ngspice); more is a typo, refused up front
 # scalar metrics of a run, and vector ones addressed as name[i] (see experiment.simulate)
 SCALAR_METRICS = {
     "cov_rel_err",
@@ -92,8 +102,9 @@ class Point:
 def load_sweep(name_or_path: str | Path) -> Sweep:
     """Read and validate a sweep spec; every grid point's circuit spec is validated too."""
     path = find_spec(name_or_path, SWEEPS_DIR, "sweep")
+    table = read_toml(path)  # its errors name the file already
     try:
-        return _sweep_from_table(read_toml(path))
+        return _sweep_from_table(table)
     except SpecError as err:
         raise SpecError(f"{path}: {err}") from None
 
@@ -110,14 +121,17 @@ def _sweep_from_table(t: dict) -> Sweep:
         "set",
         "axes",
     }
+    if "family" in t and "base" not in t:
+        raise SpecError("this is a circuit spec (it has 'family'): run it with `thermosim run`")
     for key in t:
         if key not in allowed:
-            raise SpecError(f"unknown key '{key}' (allowed: {', '.join(sorted(allowed))})")
+            raise SpecError(f"unknown key '{printable(key)}' (allowed: {', '.join(sorted(allowed))})")
     for key in ("name", "base", "metrics", "axes"):
         if key not in t:
             raise SpecError(f"missing required key '{key}'")
-    if not isinstance(t["name"], str) or not isinstance(t["base"], str):
-        raise SpecError("name and base must be strings")
+    plain_name(t["name"], "name")
+    if not isinstance(t["base"], str):
+        raise SpecError(f"base must be a string (a circuit spec name or path), got {t['base']!r}")
     replicas, seed = t.get("replicas", 1), t.get("seed", 1)
     if not isinstance(replicas, int) or isinstance(replicas, bool) or replicas < 1:
         raise SpecError(f"replicas must be an integer >= 1, got {replicas!r}")
@@ -137,6 +151,9 @@ def _sweep_from_table(t: dict) -> Sweep:
     axes = tuple(_axis(a, i) for i, a in enumerate(t["axes"]))
     if len({a.key for a in axes}) != len(axes):
         raise SpecError("two axes sweep the same key")
+    runs = math.prod(len(a.values) for a in axes) * replicas
+    if runs > MAX_RUNS:
+        raise SpecError(f"{runs:,} runs (grid points × replicas) is more than {MAX_RUNS:,} for one sweep")
     try:
         base_table = read_toml(find_spec(t["base"]))
     except SpecError as err:
@@ -187,12 +204,12 @@ def _check_metric(m: Any, family_metrics: set[str]) -> None:
 
 def _axis(a: Any, i: int) -> Axis:
     where = f"axes[{i}]"
-    if not isinstance(a, dict) or "key" not in a:
-        raise SpecError(f"{where} must be a table with a 'key'")
+    if not isinstance(a, dict) or not isinstance(a.get("key"), str):
+        raise SpecError(f"{where} must be a table with a 'key' (a dotted parameter name)")
     allowed = {"key", "values", "start", "stop", "num", "spacing", "random", "low", "high", "seed", "label"}
     for k in a:
         if k not in allowed:
-            raise SpecError(f"unknown key '{where}.{k}' (allowed: {', '.join(sorted(allowed))})")
+            raise SpecError(f"unknown key '{where}.{printable(k)}' (allowed: {', '.join(sorted(allowed))})")
     spacing = a.get("spacing", "linear")
     if spacing not in ("linear", "log"):
         raise SpecError(f"{where}.spacing must be 'linear' or 'log', got {spacing!r}")
@@ -201,9 +218,7 @@ def _axis(a: Any, i: int) -> Axis:
         if not isinstance(values, list) or not values:
             raise SpecError(f"{where}.values must be a non-empty list")
     elif {"start", "stop", "num"} <= set(a):
-        start, stop, num = a["start"], a["stop"], a["num"]
-        if not isinstance(num, int) or num < 1:
-            raise SpecError(f"{where}.num must be an integer >= 1")
+        start, stop, num = _number(a, "start", where), _number(a, "stop", where), _count(a, "num", where)
         if spacing == "log":
             if start <= 0 or stop <= 0:
                 raise SpecError(f"{where}: log spacing needs start and stop > 0")
@@ -213,16 +228,37 @@ def _axis(a: Any, i: int) -> Axis:
         else:
             values = np.linspace(start, stop, num).tolist()
     elif {"random", "low", "high"} <= set(a):
-        n, lo, hi = a["random"], a["low"], a["high"]
-        if not isinstance(n, int) or n < 1 or not lo < hi:
-            raise SpecError(f"{where}: random = n >= 1 values between low < high")
-        u = np.sort(np.random.default_rng(a.get("seed", 0)).uniform(size=n))
+        n, lo, hi = _count(a, "random", where), _number(a, "low", where), _number(a, "high", where)
+        seed = a.get("seed", 0)
+        if not lo < hi or not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+            raise SpecError(f"{where}: random = n values between low < high, with an integer seed >= 0")
+        if spacing == "log" and lo <= 0:
+            raise SpecError(f"{where}: log spacing needs low > 0")
+        u = np.sort(np.random.default_rng(seed).uniform(size=n))
         values = (lo * (hi / lo) ** u if spacing == "log" else lo + (hi - lo) * u).tolist()
     else:
         raise SpecError(f"{where} needs values, or start/stop/num, or random/low/high")
     numeric = all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
     log = spacing == "log" or (numeric and min(values) > 0 and max(values) / min(values) > 20)
     return Axis(key=a["key"], values=tuple(values), log=log, label=str(a.get("label", a["key"])))
+
+
+def _number(a: dict, key: str, where: str) -> float:
+    v = a[key]
+    try:
+        ok = isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+    except OverflowError:  # an integer beyond float range
+        ok = False
+    if not ok:
+        raise SpecError(f"{where}.{key} must be a finite number, got {v!r}"[:200])
+    return v
+
+
+def _count(a: dict, key: str, where: str) -> int:
+    v = a[key]
+    if isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= MAX_RUNS:
+        raise SpecError(f"{where}.{key} must be an integer between 1 and {MAX_RUNS:,}, got {v!r}")
+    return v
 
 
 def grid(sweep: Sweep) -> list[tuple[tuple[str, Any], ...]]:

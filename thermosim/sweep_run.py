@@ -89,7 +89,17 @@ def run_sweep(
         )
         t0 = time.perf_counter()
         if todo:
-            failed = _run_all(sweep, todo, ex, pdir, log)
+            try:
+                failed = _run_all(sweep, todo, ex, pdir, log)
+            except KeyboardInterrupt:
+                done = sum(_finished(pdir / f"{p.key}.json") for p in pts)
+                print(
+                    f"[sweep] {sweep.name}: interrupted; {done} of {len(pts)} runs finished and kept in "
+                    f"{pdir} (rerun with --resume to complete)",
+                    file=log,
+                    flush=True,
+                )
+                raise
     wall = time.perf_counter() - t0
     write_tables(sweep, out, pts)
     print(
@@ -114,23 +124,28 @@ def _run_all(sweep: Sweep, todo: list[Point], ex: cf.Executor, pdir: Path, log) 
     tty = hasattr(log, "isatty") and log.isatty()
     with tqdm(total=len(todo), unit="run", desc=sweep.name, file=log, disable=not tty) as bar:
         futures = {ex.submit(run_point, p.table, p.seed): p for p in todo}
-        for i, fut in enumerate(cf.as_completed(futures), 1):
-            p = futures[fut]
-            try:
-                result = fut.result()
-            except Exception as err:  # noqa: BLE001 - a lost worker is a failed point, not a lost sweep
-                result = {"error": f"{type(err).__name__}: {err}".splitlines()[0]}
-            failed += "error" in result
-            atomic_write_json(pdir / f"{p.key}.json", _record(sweep, p, result))
-            bar.update()
-            if not tty:
-                status = "FAILED: " + result["error"] if "error" in result else "ok"
-                print(
-                    f"[sweep] {i}/{len(todo)} point {p.index} replica {p.replica} "
-                    f"({_params_text(p)}): {status}",
-                    file=log,
-                    flush=True,
-                )
+        try:
+            for i, fut in enumerate(cf.as_completed(futures), 1):
+                p = futures[fut]
+                try:
+                    result = fut.result()
+                except Exception as err:  # noqa: BLE001 - a lost worker is a failed point, not a lost sweep
+                    result = {"error": f"{type(err).__name__}: {err}".splitlines()[0]}
+                failed += "error" in result
+                atomic_write_json(pdir / f"{p.key}.json", _record(sweep, p, result))
+                bar.update()
+                if not tty:
+                    status = "FAILED: " + result["error"] if "error" in result else "ok"
+                    print(
+                        f"[sweep] {i}/{len(todo)} point {p.index} replica {p.replica} "
+                        f"({_params_text(p)}): {status}",
+                        file=log,
+                        flush=True,
+                    )
+        except BaseException:  # interrupted, or a result could not be written: start nothing more
+            for fut in futures:
+                fut.cancel()
+            raise
     return failed
 
 

@@ -38,6 +38,10 @@ class QuarticParams:
     bias: Scalar_or_list = 0.0
     coupling: tuple[tuple[float, ...], ...] | None = None  # J_ij, any sign, symmetric, zero diagonal
     couple_at_s: float = 0.0  # switch the couplings on at this time (0: from the start)
+    # per-unit values in force from couple_at_s on (a trained generative model); default: unchanged
+    coupled_j2: Scalar_or_list | None = None
+    coupled_j4: Scalar_or_list | None = None
+    coupled_bias: Scalar_or_list | None = None
     initial_x: Scalar_or_list | None = None  # initial condition in model units (default: the OP)
     c_f: float = 1e-12
     g0_s: float = 1e-6  # τ = C/g₀ = 1 µs by default
@@ -46,7 +50,7 @@ class QuarticParams:
     def size(self) -> int:
         if self.coupling is not None:
             return len(self.coupling)
-        for v in (self.bias, self.initial_x):
+        for v in (self.bias, self.initial_x, self.coupled_j2, self.coupled_j4, self.coupled_bias):
             if isinstance(v, tuple):
                 return len(v)
         return self.n if self.n is not None else 1
@@ -59,6 +63,9 @@ class QuarticParams:
         vector_param(self.bias, n, f"{where}.bias", signed=True)
         if self.initial_x is not None:
             vector_param(self.initial_x, n, f"{where}.initial_x", signed=True)
+        for key in ("coupled_j2", "coupled_j4", "coupled_bias"):
+            if getattr(self, key) is not None:
+                vector_param(getattr(self, key), n, f"{where}.{key}", signed=key != "coupled_j4")
         if self.coupling is not None:
             j = square_param(self.coupling, f"{where}.coupling")
             if j.shape[0] != n:
@@ -101,40 +108,50 @@ def build_quartic(p: QuarticParams) -> Built:
     v0, g0 = p.v_unit_v, p.g0_s
     bias = [float(b) for b in vector_param(p.bias, n, "bias", signed=True)]
     jm = np.zeros((n, n)) if p.coupling is None else np.asarray(p.coupling, float)
+    after = switched(p, n, np.asarray(bias))
     circuit = Circuit("thermosim quartic")
     plan = NoisePlan()
     psd = 2 * p.kt * g0 * p.c_f * v0**2
+    gate = f"(time>={p.couple_at_s!r}?1:0)"
+    switch = p.couple_at_s > 0
     for i in range(n):
         u = node(i)
         plan.capacitor(circuit, str(i + 1), u, p.c_f)
         plan.white(u, None, psd, f"kT={p.kt:g}")
         x = f"(v({u})/{v0!r})"
         force = f"{2 * p.j2!r}*{x}+{4 * p.j4!r}*{x}*{x}*{x}+{bias[i]!r}"
-        couple = "+".join(
-            f"{float(jm[i, j])!r}*(v({node(j)})/{v0!r})" for j in range(n) if j != i and jm[i, j] != 0
-        )
-        if couple:
-            gate = f"(time>={p.couple_at_s!r}?1:0)" if p.couple_at_s > 0 else "1"
-            force += f"+{gate}*({couple})"
+        if after is not None:  # the trained per-unit values replace the untrained ones at the switch
+            dj2, dj4, db = (float(a[i]) - float(b) for a, b in zip(after, (p.j2, p.j4, bias[i]), strict=True))
+            terms = f"{2 * dj2!r}*{x}+{4 * dj4!r}*{x}*{x}*{x}+{db!r}"
+            force += f"+{gate}*({terms})" if switch else f"+{terms}"
         circuit.raw_spice += f"Bf{i + 1} {u} 0 I={g0 * v0!r}*({force})\n"
+    # couplings: linear transconductors g₀J_ij (a G element costs far less per Newton step than a term
+    # in a B source, whose derivative ngspice differentiates symbolically); when they switch on at
+    # couple_at_s they read a gated copy of each unit's voltage, one small B source per unit
+    if np.any(jm):
+        for j in range(n):
+            if switch and np.any(jm[:, j]):
+                circuit.raw_spice += f"Bg{j + 1} g{j + 1} 0 V={gate}*v({node(j)})\n"
+        for i, j in zip(*np.nonzero(jm), strict=True):
+            ctrl = f"g{j + 1}" if switch else node(j)
+            circuit.raw_spice += f"Gc{i + 1}_{j + 1} {node(i)} 0 {ctrl} 0 {g0 * float(jm[i, j])!r}\n"
     if p.initial_x is not None:
         x0 = vector_param(p.initial_x, n, "initial_x", signed=True)
         circuit.raw_spice += ".ic " + " ".join(f"v({node(i)})={float(x0[i]) * v0!r}" for i in range(n)) + "\n"
     # exact theory for uncoupled units; coupled ones have none in closed form (NaN: measured, not judged
     # here — tests compare them with the Euler–Maruyama twin in thermosim.digital)
-    mean = np.zeros(n)
-    cov = np.zeros((n, n))
-    cdfs = []
-    for i in range(n):
-        m, var, cdf = stationary(p, bias[i])
-        mean[i], cov[i, i] = m * v0, var * v0**2
-        cdfs.append(functools.partial(_volts_cdf, cdf, v0))
-    if np.any(jm):
-        mean, cov = np.full(n, np.nan), np.full((n, n), np.nan)
+    coupled = bool(np.any(jm)) or after is not None
+    mean, cov, cdfs = np.full(n, np.nan), np.full((n, n), np.nan), []
+    if not coupled:
+        cov = np.zeros((n, n))
+        for i in range(n):
+            m, var, cdf = stationary(p, bias[i])
+            mean[i], cov[i, i] = m * v0, var * v0**2
+            cdfs.append(functools.partial(_volts_cdf, cdf, v0))
     # fastest time scale: τ over the curvature V'' = 2J₂ + 12J₄x² where the quartic wall is met in
     # practice (x² = 3kT, beyond the thermal spread of every kT ≤ J₂ case); the step is a tenth of it
     curvature = 2 * p.j2 + 12 * p.j4 * 3 * p.kt
-    info = {"tau_s": p.tau_s, "psd_a2_per_hz": psd, "coupled": bool(np.any(jm))}
+    info = {"tau_s": p.tau_s, "psd_a2_per_hz": psd, "coupled": coupled}
     return Built(
         circuit=circuit,
         noise=plan,
@@ -144,20 +161,35 @@ def build_quartic(p: QuarticParams) -> Built:
         tau_fast_s=p.tau_s / curvature,
         tau_slow_s=p.tau_s / (2 * p.j2),
         info=info,
-        cdfs=() if info["coupled"] else tuple(cdfs),
+        cdfs=tuple(cdfs),
         parameters=n + int(np.count_nonzero(np.triu(jm, 1))),
         kt_j=p.kt * p.c_f * v0**2,  # k·T_eff of the noise: s = 2·k·T_eff·g₀
-        potential=functools.partial(potential_kt, p, np.asarray(bias), jm),
+        potential=functools.partial(potential_kt, p, np.asarray(bias), jm, after),
+    )
+
+
+def switched(p: QuarticParams, n: int, bias: np.ndarray):
+    """(J₂, J₄, b) per unit in force from couple_at_s on, or None when no ``coupled_*`` key is set."""
+    keys = (p.coupled_j2, p.coupled_j4, p.coupled_bias)
+    if all(k is None for k in keys):
+        return None
+    base = (np.full(n, p.j2), np.full(n, p.j4), bias)
+    return tuple(
+        b if k is None else vector_param(k, n, "coupled", signed=True)
+        for k, b in zip(keys, base, strict=True)
     )
 
 
 def potential_kt(
-    p: QuarticParams, bias: np.ndarray, jm: np.ndarray, u: np.ndarray, t: np.ndarray
+    p: QuarticParams, bias: np.ndarray, jm: np.ndarray, after, u: np.ndarray, t: np.ndarray
 ) -> np.ndarray:
-    """V/kT of the network at node voltages u (rows) and times t: the couplings count from couple_at_s."""
+    """V/kT of the network at node voltages u (rows) and times t: the switched terms count from couple_at_s."""
     x = np.asarray(u, float) / p.v_unit_v
     v = (p.j2 * x**2 + p.j4 * x**4 + bias * x).sum(axis=1)
+    on = np.asarray(t, float) >= p.couple_at_s
     if np.any(jm):
-        on = np.asarray(t, float) >= p.couple_at_s
         v = v + on * 0.5 * np.einsum("ni,ij,nj->n", x, jm, x)
+    if after is not None:
+        j2, j4, b = after
+        v = v + on * ((j2 - p.j2) * x**2 + (j4 - p.j4) * x**4 + (b - bias) * x).sum(axis=1)
     return v / p.kt

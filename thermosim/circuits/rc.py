@@ -29,8 +29,8 @@ from PySpice.Spice.Netlist import Circuit
 from ..physics import K_B, johnson_current_psd
 from ..spec import SpecError, positive
 from ..spice.noise import NoisePlan
-from ..theory import circuit_covariance, relaxation_times
-from . import Built, register
+from ..theory import time_scales
+from . import Built, nonideal, register
 
 Scalar_or_list = float | tuple[float, ...]
 
@@ -47,6 +47,13 @@ class RCParams:
     temperature_k: float = 300.0  # thermal mode
     noise_temperature_k: float | None = None  # injected mode (effective temperature)
     initial_v: Scalar_or_list | None = None  # node voltages at t = 0 (default: the operating point, 0 V)
+    bias_a: Scalar_or_list | None = None  # DC current into each node (A, any sign): mean v = G⁻¹·I
+    # hardware non-idealities (circuits/nonideal.py); the theory stays nominal
+    mismatch_sigma: float = 0.0
+    mismatch_seed: int = 0
+    parasitic_c_f: Scalar_or_list = 0.0
+    noise_bandwidth_hz: float | None = None
+    actual_temperature_k: float | None = None
 
     def size(self) -> int:
         for m in (self.precision, self.coupling_s):
@@ -92,6 +99,9 @@ class RCParams:
         validate_noise(self, where)
         if self.initial_v is not None:
             vector_param(self.initial_v, n, f"{where}.initial_v", signed=True)
+        if self.bias_a is not None:
+            vector_param(self.bias_a, n, f"{where}.bias_a", signed=True)
+        nonideal.validate(self, n, where)
 
 
 def checked_size(p, where: str) -> int:
@@ -156,55 +166,89 @@ def node(i: int) -> str:
 @register("rc", RCParams)
 def build_rc(p: RCParams) -> Built:
     n = p.size()
-    c = vector_param(p.c_f, n, "c_f")
+    c_nominal = vector_param(p.c_f, n, "c_f")
+    c = c_nominal * nonideal.factors(p, "c", n)
     circuit = Circuit("thermosim rc")
     plan = NoisePlan()
     for i in range(n):
         plan.capacitor(circuit, str(i + 1), node(i), c[i])
     info: dict = {}
+    filters: list[float] = []  # g_b of each noise filter (noise_bandwidth_hz)
+
+    def inject(i: int, psd: float, label: str) -> None:
+        if p.noise_bandwidth_hz is None:
+            plan.white(node(i), None, psd, label)
+        else:
+            filters.append(nonideal.place_filtered_noise(circuit, plan, p, node(i), i + 1, psd, c_nominal[i]))
+
     if p.precision is not None:
         prec = np.asarray(p.precision, float)
         g = p.g0_s * prec
+        if p.mismatch_sigma > 0:  # each grounded resistor and each transconductor is its own device
+            g = g * nonideal.factors(p, "coupling", (n, n))
+            g[np.diag_indices(n)] = np.diag(p.g0_s * prec) * nonideal.factors(p, "r", n)
+        t_noise = nonideal.noise_temperature(p, p.noise_temperature_k)
         for i in range(n):
             circuit.R(str(i + 1), node(i), circuit.gnd, 1.0 / g[i, i])
             for j in range(n):
                 if i != j and g[i, j] != 0:  # current g_ij·v_j leaves node i
                     circuit.VCCS(f"{i + 1}_{j + 1}", node(i), circuit.gnd, node(j), circuit.gnd, g[i, j])
-            plan.white(
-                node(i), None, 2 * K_B * p.noise_temperature_k * p.g0_s, f"inj@{p.noise_temperature_k:g}K"
-            )
+            inject(i, 2 * K_B * t_noise * p.g0_s, f"inj@{t_noise:g}K")
         info["transconductors"] = int(np.count_nonzero(g - np.diag(np.diag(g))))
-        t_noise = p.noise_temperature_k
     else:
-        r = vector_param(p.r_ohm, n, "r_ohm")
+        r_nominal = vector_param(p.r_ohm, n, "r_ohm")
+        r = r_nominal * nonideal.factors(p, "r", n)
         gc = np.zeros((n, n)) if p.coupling_s is None else np.asarray(p.coupling_s, float)
+        gc = gc * np.triu(nonideal.factors(p, "coupling", (n, n)), 1)  # one resistor per pair
+        gc = np.triu(gc, 1) + np.triu(gc, 1).T
         g = np.diag(1.0 / r) + np.diag(gc.sum(1)) - gc
-        t_noise = p.temperature_k if p.noise == "thermal" else p.noise_temperature_k
+        nominal_k = p.temperature_k if p.noise == "thermal" else p.noise_temperature_k
+        t_noise = nonideal.noise_temperature(p, nominal_k)
         for i in range(n):
             circuit.R(str(i + 1), node(i), circuit.gnd, r[i])
-            plan.johnson(node(i), None, r[i], t_noise)
+            if p.noise == "thermal":
+                plan.johnson(node(i), None, r[i], t_noise)
+            else:  # an injected source at the nominal resistor's Johnson level
+                psd = johnson_current_psd(r_nominal[i], t_noise)
+                inject(i, psd, f"R{r_nominal[i]:g}@{t_noise:g}K")
             for j in range(i + 1, n):
                 if gc[i, j] > 0:
                     circuit.R(f"{i + 1}_{j + 1}", node(i), node(j), 1.0 / gc[i, j])
                     if p.noise == "thermal":
                         plan.johnson(node(i), node(j), 1.0 / gc[i, j], t_noise)
+    cp = nonideal.place_parasitics(circuit, p, n, node)
+    if p.bias_a is not None:  # DC currents into the nodes: the mean moves to G⁻¹·I
+        bias = vector_param(p.bias_a, n, "bias_a", signed=True)
+        for i in range(n):
+            if bias[i] != 0:
+                circuit.I(f"b{i + 1}", circuit.gnd, node(i), float(bias[i]))
     if p.initial_v is not None:  # a relaxation from a non-equilibrium start (burn_in_s = 0 keeps it)
         v0 = vector_param(p.initial_v, n, "initial_v", signed=True)
         circuit.raw_spice += ".ic " + " ".join(f"v({node(i)})={float(v0[i])!r}" for i in range(n)) + "\n"
-    cov = circuit_covariance(np.diag(c), g, plan.node_psd())
-    tau_fast, tau_slow = relaxation_times(np.diag(c), g)
+    c_full, g_full = np.diag(c + cp), g
+    if filters:
+        c_full, g_full = nonideal.with_filter(c_full, g_full, c_nominal, np.asarray(filters))
+    cov_full, drift = nonideal.linear_theory(c_full, g_full, plan.node_psd())
+    tau_fast, tau_slow = time_scales(drift)
+    bias = np.zeros(n) if p.bias_a is None else vector_param(p.bias_a, n, "bias_a", signed=True)
+    mean = np.linalg.solve(g_full, np.concatenate([bias, np.zeros(len(g_full) - n)]))[:n]
+    cov, mean_theory = cov_full[:n, :n], mean
+    if nonideal.active(p):  # theory stays the nominal circuit's; the circuit as built goes to info
+        info["actual"] = {"cov": cov.tolist(), "mean": mean.tolist()}
+        nominal = build_rc(nonideal.ideal(p))
+        cov, mean_theory = nominal.cov_theory, nominal.mean_theory
     info["noise_sources"] = len(plan.sources)
     return Built(
         circuit=circuit,
         noise=plan,
         variables=tuple(f"v({node(i)})" for i in range(n)),
-        mean_theory=np.zeros(n),
+        mean_theory=mean_theory,
         cov_theory=cov,
         tau_fast_s=tau_fast,
         tau_slow_s=tau_slow,
         info=info,
-        parameters=int(np.count_nonzero(np.triu(g))),
-        kt_j=K_B * t_noise,
+        parameters=int(np.count_nonzero(np.triu(g))) + (0 if p.bias_a is None else n),
+        kt_j=K_B * (p.temperature_k if p.noise == "thermal" else p.noise_temperature_k),
     )
 
 

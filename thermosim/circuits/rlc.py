@@ -27,11 +27,11 @@ from typing import Literal
 import numpy as np
 from PySpice.Spice.Netlist import Circuit
 
-from ..physics import K_B
+from ..physics import K_B, johnson_current_psd
 from ..spec import SpecError, positive
 from ..spice.noise import NoisePlan
-from ..theory import lyapunov_covariance, time_scales
-from . import Built, register
+from ..theory import time_scales
+from . import Built, nonideal, register
 from .rc import (
     Scalar_or_list,
     checked_size,
@@ -56,6 +56,12 @@ class RLCParams:
     noise: Literal["thermal", "injected"] = "thermal"
     temperature_k: float = 300.0
     noise_temperature_k: float | None = None
+    # hardware non-idealities (circuits/nonideal.py); the theory stays nominal
+    mismatch_sigma: float = 0.0
+    mismatch_seed: int = 0
+    parasitic_c_f: Scalar_or_list = 0.0
+    noise_bandwidth_hz: float | None = None
+    actual_temperature_k: float | None = None
 
     def size(self) -> int:
         for m in (self.precision, self.coupling_f):
@@ -112,23 +118,37 @@ class RLCParams:
             if self.coupling_f is not None:
                 coupling_param(self.coupling_f, n, f"{where}.coupling_f", "capacitors between cells")
         validate_noise(self, where)
+        nonideal.validate(self, n, where)
 
 
 @register("rlc", RLCParams)
 def build_rlc(p: RLCParams) -> Built:
     n = p.size()
     cm = p.capacitance()
+    if p.mismatch_sigma > 0:  # each ground and coupling capacitor is its own part
+        coupling = -(cm - np.diag(np.diag(cm))) * np.triu(nonideal.factors(p, "coupling", (n, n)), 1)
+        coupling = coupling + coupling.T
+        ground = cm.sum(1) * nonideal.factors(p, "c", n)
+        cm = np.diag(ground + coupling.sum(1)) - coupling
     ground = cm.sum(1)  # capacitance of each node to ground
-    l_h = vector_param(p.l_h, n, "l_h")
-    r_p = vector_param(p.r_parallel_ohm, n, "r_parallel_ohm")
+    l_h = vector_param(p.l_h, n, "l_h") * nonideal.factors(p, "l", n)
+    r_p_nominal = vector_param(p.r_parallel_ohm, n, "r_parallel_ohm")
+    r_p = r_p_nominal * nonideal.factors(p, "r", n)
     r_s = np.zeros(n) if p.r_series_ohm is None else vector_param(p.r_series_ohm, n, "r_series_ohm")
-    t_noise = p.temperature_k if p.noise == "thermal" else p.noise_temperature_k
+    r_s = r_s * nonideal.factors(p, "r_series", n)
+    t_noise = nonideal.noise_temperature(
+        p, p.temperature_k if p.noise == "thermal" else p.noise_temperature_k
+    )
     circuit = Circuit("thermosim rlc")
     plan = NoisePlan()
+    filtered = []  # (node index, psd) of noise to pass through the bandwidth filter
     for i in range(n):
         plan.capacitor(circuit, str(i + 1), node(i), ground[i])
         circuit.R(str(i + 1), node(i), circuit.gnd, r_p[i])
-        plan.johnson(node(i), None, r_p[i], t_noise)
+        if p.noise_bandwidth_hz is not None:
+            filtered.append((i, johnson_current_psd(r_p_nominal[i], t_noise)))
+        else:  # thermal: the actual resistor's noise; injected: the nominal resistor's level
+            plan.johnson(node(i), None, r_p[i] if p.noise == "thermal" else r_p_nominal[i], t_noise)
         if r_s[i] > 0:
             circuit.L(str(i + 1), node(i), f"s{i + 1}", l_h[i])
             circuit.R(f"s{i + 1}", f"s{i + 1}", circuit.gnd, r_s[i])
@@ -137,22 +157,30 @@ def build_rlc(p: RLCParams) -> Built:
         for j in range(i + 1, n):
             if cm[i, j] != 0:
                 circuit.C(f"{i + 1}_{j + 1}", node(i), node(j), -cm[i, j])
-    c_inv = np.linalg.inv(cm)
-    l_inv = np.diag(1.0 / l_h)
-    a = np.block([[c_inv @ np.diag(1.0 / r_p), c_inv], [-l_inv, l_inv @ np.diag(r_s)]])
-    d = np.zeros((2 * n, 2 * n))
-    d[:n, :n] = c_inv @ plan.node_psd() @ c_inv
-    cov = lyapunov_covariance(a, d)
+    cp = nonideal.place_parasitics(circuit, p, n, node)
+    g_b = [
+        nonideal.place_filtered_noise(circuit, plan, p, node(i), i + 1, psd, ground[i]) for i, psd in filtered
+    ]
+    c_full, g_full = cm + np.diag(cp), np.diag(1.0 / r_p)
+    if g_b:
+        c_full, g_full = nonideal.with_filter(
+            c_full, g_full, np.array([ground[i] for i, _ in filtered]), np.array(g_b)
+        )
+    cov_full, a = nonideal.linear_theory(c_full, g_full, plan.node_psd(), l_h, r_s)
+    keep = list(range(n)) + list(range(len(c_full), len(c_full) + n))  # node voltages, inductor currents
+    cov = cov_full[np.ix_(keep, keep)]
     tau_fast, tau_slow = time_scales(a)
-    variables = tuple(f"v({node(i)})" for i in range(n)) + tuple(f"i(l{i + 1})" for i in range(n))
     info = {
-        "f0_hz": float(np.abs(np.linalg.eigvals(a)).max() / (2 * np.pi)),
+        "f0_hz": float(np.abs(np.linalg.eigvals(a[np.ix_(keep, keep)])).max() / (2 * np.pi)),
         "coupling_capacitors": int(np.count_nonzero(np.triu(cm, 1))),
     }
+    if nonideal.active(p):  # theory stays the nominal circuit's; the circuit as built goes to info
+        info["actual"] = {"cov": cov.tolist(), "mean": np.zeros(2 * n).tolist()}
+        cov = build_rlc(nonideal.ideal(p)).cov_theory
     return Built(
         circuit=circuit,
         noise=plan,
-        variables=variables,
+        variables=tuple(f"v({node(i)})" for i in range(n)) + tuple(f"i(l{i + 1})" for i in range(n)),
         mean_theory=np.zeros(2 * n),
         cov_theory=cov,
         tau_fast_s=tau_fast,

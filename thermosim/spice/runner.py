@@ -7,11 +7,13 @@ directory of a failed run is kept for inspection.
 
 from __future__ import annotations
 
+import math
 import os
 import queue
 import re
 import resource
 import shutil
+import signal
 import subprocess
 import threading
 import time
@@ -30,6 +32,10 @@ LOG = "ngspice.log"
 
 # ngspice's own wording of what went wrong, most specific first (matched case-insensitively in its log)
 _CAUSES = [
+    (
+        r"can't find model|could not find a valid modelname|unable to find definition of model",
+        "ngspice could not parse the netlist: a model it uses is not defined (a missing .model or .include)",
+    ),
     (r"singular matrix", "ngspice stopped: singular matrix (a node without a DC path, or a loop of sources)"),
     (r"timestep too small", "ngspice stopped: timestep too small (the circuit did not converge)"),
     (
@@ -45,6 +51,7 @@ _CAUSES = [
 ]
 # these end a transient even when ngspice exits 0 in batch mode
 _ALWAYS_FATAL = r"timestep too small|simulation\(s\) aborted|simulation interrupted|circuit not parsed"
+_TITLE = re.compile(r"^\s*Circuit: .*$", re.M)
 
 
 @dataclass(frozen=True)
@@ -97,6 +104,7 @@ def run_netlist(
     source's value, e.g. ``v-sweep``).
     """
     exe = _ngspice()
+    timeout_s, limit = _timeout(timeout_s)
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     net_path, raw_path, log_path = run_dir / NETLIST, run_dir / RAW, run_dir / LOG
@@ -111,10 +119,11 @@ def run_netlist(
     env = dict(os.environ, OMP_NUM_THREADS="1")
     usage0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
+    proc = timer = None
     try:
         with open(log_path, "w") as log_f:
             proc = subprocess.Popen(
-                [exe, "-b", "-r", RAW, NETLIST],
+                _dies_with_parent([exe, "-b", "-r", RAW, NETLIST]),
                 cwd=run_dir,
                 stdout=log_f,
                 stderr=subprocess.STDOUT,
@@ -125,6 +134,7 @@ def run_netlist(
                 writer.start()
             # a timer kills on timeout; a plain blocking wait avoids Popen.wait(timeout)'s polling sleeps
             timer = threading.Timer(timeout_s, proc.kill)
+            timer.daemon = True
             timer.start()
             if on_output:
                 threading.Thread(target=_watch, args=(proc, raw_path, on_output), daemon=True).start()
@@ -133,8 +143,17 @@ def run_netlist(
             timer.cancel()
             timer.join()
             if timed_out:
-                raise SpiceError(f"ngspice timed out after {timeout_s:g} s", netlist=net_path, log=log_path)
+                raise SpiceError(
+                    f"ngspice timed out after {timeout_s:g} s ({limit})", netlist=net_path, log=log_path
+                )
+    except BaseException:  # interrupted (Ctrl-C) or failed while ngspice runs: it must not run on
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        raise
     finally:
+        if timer is not None:
+            timer.cancel()
         if writer:
             writer.finish()
     wall = time.perf_counter() - t0
@@ -169,8 +188,33 @@ def run_netlist(
     return RunResult(plot=plot, run_dir=run_dir, wall_s=wall, log=log, cpu_s=cpu)
 
 
+def _dies_with_parent(cmd: list[str]) -> list[str]:
+    """``cmd`` run so that it is killed when the process that started it dies (Linux parent-death
+    signal, set by util-linux's ``setpriv``): ngspice from a killed sweep worker would otherwise run on,
+    or wait forever for a noise pipe nobody will open. Without setpriv the command runs as is."""
+    setpriv = shutil.which("setpriv")
+    return [setpriv, "--pdeathsig", "KILL", "--", *cmd] if setpriv else cmd
+
+
+def _timeout(timeout_s: float) -> tuple[float, str]:
+    """The run's time limit and where it comes from: the caller's (a spec's sim.timeout_s), capped by
+    the environment variable THERMOSIM_NGSPICE_TIMEOUT_S for every run (foreign netlists included)."""
+    env = os.environ.get("THERMOSIM_NGSPICE_TIMEOUT_S")
+    if env is not None:
+        try:
+            cap = float(env)
+        except ValueError:
+            cap = math.nan
+        if not cap > 0:
+            raise SpiceError(f"THERMOSIM_NGSPICE_TIMEOUT_S must be a number of seconds > 0, got {env!r}")
+        if cap < timeout_s:
+            return cap, "the limit set by THERMOSIM_NGSPICE_TIMEOUT_S"
+    return timeout_s, "the limit: a spec's sim.timeout_s; THERMOSIM_NGSPICE_TIMEOUT_S caps any run"
+
+
 def _diagnose(log: str) -> tuple[str, str]:
     """(our explanation, ngspice's own line) for the most specific cause found in the log."""
+    log = _TITLE.sub("", log)  # ngspice echoes the netlist's title line, whatever words it holds
     for pattern, message in _CAUSES:
         m = re.search(f"^.*(?:{pattern}).*$", log, re.I | re.M)
         if m:
@@ -182,6 +226,11 @@ def _diagnose(log: str) -> tuple[str, str]:
 def _raise_for_log(log: str, code: int, net_path: Path, log_path: Path) -> None:
     """Raise on a non-zero exit or a fatal message; warnings ngspice recovered from are left alone."""
     message, line = _diagnose(log)
+    if code < 0:  # killed from outside (out of memory, a user, a scheduler): whatever the log says
+        name = signal.Signals(-code).name if -code in signal.valid_signals() else str(-code)
+        raise SpiceError(
+            f"ngspice was killed by signal {name} before it finished", netlist=net_path, log=log_path
+        )
     if code != 0:
         raise SpiceError(
             message or f"ngspice exited with code {code}",
@@ -189,7 +238,7 @@ def _raise_for_log(log: str, code: int, net_path: Path, log_path: Path) -> None:
             log=log_path,
             ngspice_message=line,
         )
-    m = re.search(f"^.*(?:{_ALWAYS_FATAL}).*$", log, re.I | re.M)
+    m = re.search(f"^.*(?:{_ALWAYS_FATAL}).*$", _TITLE.sub("", log), re.I | re.M)
     if m:
         raise SpiceError(
             _diagnose(m.group(0))[0] or "ngspice aborted the simulation",

@@ -181,4 +181,4 @@ def check_length(l_m: float, models: tuple[Model, ...], key: str) -> None:
             raise SpecError(f"{key} = {l_m:g} m is not longer than 2·LD = {2 * ld:g} m of model {m.name}")
 
 
-from . import cubic, pbit, ring  # noqa: E402,F401  (register the families)
+from . import cubic, network, pbit, ring  # noqa: E402,F401  (register the families)

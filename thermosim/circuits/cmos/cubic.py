@@ -125,19 +125,24 @@ def design(p: CmosQuarticParams, nmos: Model, pmos: Model) -> dict:
     }
 
 
-def _core(p: CmosQuarticParams, circuit, nmos: Model, pmos: Model, d: dict) -> None:
-    """The unit's transistors, resistor and bias sources; its node is ``u`` (no capacitor, no noise)."""
-    circuit.V("dd", "vdd", circuit.gnd, p.vdd_v)
-    circuit.V("ref", "vref", circuit.gnd, d["vref"])
-    circuit.V("bn", "vbn", circuit.gnd, d["v_bias_tail"])
+def _core(
+    p: CmosQuarticParams, circuit, nmos: Model, pmos: Model, d: dict, unit: str = "", supplies=True
+) -> None:
+    """One unit's transistors and resistor on node ``u{unit}`` (no capacitor, no noise), and the bias
+    sources vdd, vref, vbn unless ``supplies`` is False (a network shares one set)."""
+    if supplies:
+        circuit.V("dd", "vdd", circuit.gnd, p.vdd_v)
+        circuit.V("ref", "vref", circuit.gnd, d["vref"])
+        circuit.V("bn", "vbn", circuit.gnd, d["v_bias_tail"])
     w, length = d["w_m"], p.l_m
-    circuit.MOSFET("1", "m", "u", "t", circuit.gnd, model=nmos.name, w=w["m1"], l=length)  # + input
-    circuit.MOSFET("2", "u", "vref", "t", circuit.gnd, model=nmos.name, w=w["m1"], l=length)  # output
-    circuit.MOSFET("3", "m", "m", "vdd", "vdd", model=pmos.name, w=w["m3"], l=length)
-    circuit.MOSFET("4", "u", "m", "vdd", "vdd", model=pmos.name, w=w["m3"], l=length)
-    circuit.MOSFET("5", "t", "vbn", circuit.gnd, circuit.gnd, model=nmos.name, w=w["m5"], l=length)
+    u, m, t = f"u{unit}", f"m{unit}", f"t{unit}"
+    circuit.MOSFET(f"1{unit}", m, u, t, circuit.gnd, model=nmos.name, w=w["m1"], l=length)  # + input
+    circuit.MOSFET(f"2{unit}", u, "vref", t, circuit.gnd, model=nmos.name, w=w["m1"], l=length)  # output
+    circuit.MOSFET(f"3{unit}", m, m, "vdd", "vdd", model=pmos.name, w=w["m3"], l=length)
+    circuit.MOSFET(f"4{unit}", u, m, "vdd", "vdd", model=pmos.name, w=w["m3"], l=length)
+    circuit.MOSFET(f"5{unit}", t, "vbn", circuit.gnd, circuit.gnd, model=nmos.name, w=w["m5"], l=length)
     if np.isfinite(d["r_ohm"]):
-        circuit.R("lin", "u", "vref", d["r_ohm"])
+        circuit.R(f"lin{unit}", u, "vref", d["r_ohm"])
 
 
 SUPPLIES = (Supply("vdd", "vdd"), Supply("vref", "vref"), Supply("vbn", "vbn"))

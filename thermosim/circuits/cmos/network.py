@@ -1,0 +1,100 @@
+"""Family ``cmos_network``: n transistor-level quartic units (``cmos_quartic``) with switched couplings.
+
+Each unit is the five-transistor OTA ∥ R of :mod:`.cubic` on its own node ``u{i}`` (capacitor C, white
+noise current of PSD 2·kT·g₀·C·V₀², x_i = (v(u_i) − vref)/V₀); all units share one set of bias sources
+(vdd, vref, vbn: the declared supplies). From ``couple_at_s`` on, behavioural elements add what a trained
+model asks beyond the units themselves: the couplings g₀J_ij (transconductors reading gated copies of
+the unit voltages) and, per unit, the difference between the trained (J₂, J₄, b) and what the transistor
+unit realises, ``unit_fit`` — measured from its DC characteristic by the caller (the cmos_quartic
+reference run). Before the switch the units relax as the transistors make them: the circuit's own
+uncoupled equilibrium.
+
+Theory: none in closed form (coupled, non-polynomial); the generative module compares its samples with
+the digital twin. Supply power counts the transistors' bias sources only: the behavioural couplings are
+ideal elements whose cost the energy table lists as programming, not supply.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from PySpice.Spice.Netlist import Circuit
+
+from ...spec import SpecError
+from ...spice.noise import NoisePlan
+from .. import Built, register
+from ..rc import Scalar_or_list, square_param, vector_param
+from . import inline_card
+from .cubic import SUPPLIES, CmosQuarticParams, _core, design
+
+
+@dataclass(frozen=True)
+class CmosNetworkParams(CmosQuarticParams):
+    n: int = 2
+    coupling: tuple[tuple[float, ...], ...] | None = None
+    couple_at_s: float = 0.0
+    coupled_j2: Scalar_or_list | None = None  # trained per-unit values in force from couple_at_s
+    coupled_j4: Scalar_or_list | None = None
+    coupled_bias: Scalar_or_list | None = None
+    unit_fit: tuple[float, ...] | None = None  # (J₂, J₄, b) one transistor unit realises; default design
+
+    def validate(self, where: str) -> None:
+        super().validate(where)
+        if not 1 <= self.n <= 4096:
+            raise SpecError(f"{where}.n must be between 1 and 4096, got {self.n}")
+        if self.coupling is not None and square_param(self.coupling, f"{where}.coupling").shape[0] != self.n:
+            raise SpecError(f"{where}.coupling must be {self.n}×{self.n}")
+        for key in ("coupled_j2", "coupled_j4", "coupled_bias"):
+            if getattr(self, key) is not None:
+                vector_param(getattr(self, key), self.n, f"{where}.{key}", signed=key != "coupled_j4")
+        if self.unit_fit is not None and len(self.unit_fit) != 3:
+            raise SpecError(f"{where}.unit_fit must be (J2, J4, b), got {self.unit_fit}")
+
+
+@register("cmos_network", CmosNetworkParams)
+def build_cmos_network(p: CmosNetworkParams) -> Built:
+    card, nmos, pmos = p.devices()
+    d = design(p, nmos, pmos)
+    n, v0, g0, vref = p.n, p.v_unit_v, p.g0_s, d["vref"]
+    circuit = Circuit("thermosim cmos_network")
+    inline_card(circuit, card)
+    plan = NoisePlan()
+    psd = 2 * p.kt * p.g0_s * p.c_f * v0**2
+    fit = p.unit_fit if p.unit_fit is not None else (p.j2, p.j4, 0.0)
+    gate = f"(time>={p.couple_at_s!r}?1:0)"
+    for i in range(n):
+        _core(p, circuit, nmos, pmos, d, unit=str(i + 1), supplies=i == 0)
+        u = f"u{i + 1}"
+        plan.capacitor(circuit, f"c{i + 1}", u, p.c_f)
+        plan.white(u, None, psd, f"kT={p.kt:g}")
+        target = [
+            float(vector_param(v, n, "coupled", signed=True)[i]) if v is not None else f
+            for v, f in zip((p.coupled_j2, p.coupled_j4, p.coupled_bias), fit, strict=True)
+        ]
+        dj2, dj4, db = (t - f for t, f in zip(target, fit, strict=True))
+        if any((dj2, dj4, db)):
+            x = f"((v({u})-{vref!r})/{v0!r})"
+            circuit.raw_spice += (
+                f"Bx{i + 1} {u} 0 I={g0 * v0!r}*{gate}*({2 * dj2!r}*{x}+{4 * dj4!r}*{x}*{x}*{x}+{db!r})\n"
+            )
+    jm = np.zeros((n, n)) if p.coupling is None else np.asarray(p.coupling, float)
+    for j in np.flatnonzero(np.any(jm, axis=0)):
+        circuit.raw_spice += f"Bg{j + 1} g{j + 1} 0 V={gate}*(v(u{j + 1})-{vref!r})\n"
+    for i, j in zip(*np.nonzero(jm), strict=True):
+        circuit.raw_spice += f"Gc{i + 1}_{j + 1} u{i + 1} 0 g{j + 1} 0 {g0 * float(jm[i, j])!r}\n"
+    circuit.raw_spice += ".ic " + " ".join(f"v(u{i + 1})={vref!r}" for i in range(n)) + "\n"
+    curvature = 2 * p.j2 + 12 * p.j4 * 3 * p.kt
+    return Built(
+        circuit=circuit,
+        noise=plan,
+        variables=tuple(f"v(u{i + 1})" for i in range(n)),
+        mean_theory=np.full(n, np.nan),
+        cov_theory=np.full((n, n), np.nan),
+        tau_fast_s=p.tau_s / curvature,
+        tau_slow_s=p.tau_s / (2 * p.j2),
+        info={"tau_s": p.tau_s, "vref_v": vref, "unit_fit": list(fit), "design_r_ohm": d["r_ohm"]},
+        supplies=SUPPLIES,
+        parameters=n + int(np.count_nonzero(np.triu(jm, 1))),
+        kt_j=p.kt * p.c_f * v0**2,
+    )

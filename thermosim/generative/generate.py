@@ -1,0 +1,232 @@
+"""Generation with one set of trained parameters, three ways: digital twin, ngspice circuit, transistors.
+
+The published protocol (Whitelam, PRL 2026): every unit starts at x = 0 and relaxes UNCOUPLED for t_f
+(V₀ = J₂x² + J₄x⁴: it reaches the uncoupled equilibrium, which is where the noising protocol ended);
+then the trained parameters (couplings, biases, δJ₂, δJ₄) switch on and the computer runs t_f more; the
+visible units are read at the end and decoded to pixels (:func:`.model.decode`).
+
+* :func:`twin` — Euler–Maruyama in numpy, all samples at once (step ``dt`` of the config).
+* :func:`spice` — the behavioural quartic circuit (family ``quartic``) in ngspice: unit = node on C,
+  restoring current g₀V₀(2J₂x + 4J₄x³), couplings g₀J_ij as switched B sources; ``replicas`` independent
+  copies of the network share one netlist (block-diagonal couplings) and each process runs one netlist.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .model import N_VISIBLE, Model, base_force
+
+
+def twin(model: Model, n: int, seed: int, snapshots: int = 0) -> dict:
+    """The protocol in numpy for n samples: ``x`` final states (n × N), ``heat_kt`` per sample, ``snapshots``.
+
+    Heat (Sekimoto, in kT) released along each path: Q = V₀(x₀) − V₀(x_s) + V_θ(x_s) − V_θ(x_f), the two
+    relaxations plus the work V_θ(x_s) − V₀(x_s) of switching the trained terms on at state x_s.
+    ``snapshots`` (S × n × N) are S states evenly spaced over the 2·t_f (S = ``snapshots``; 0: none).
+    """
+    c = model.config
+    rng = np.random.default_rng(seed)
+    amp = np.sqrt(2 * c.kt * c.dt)
+    x = np.zeros((n, c.n_units))
+    v0 = lambda y: (c.j2 * y * y + c.j4 * y**4).sum(axis=1)  # noqa: E731
+    heat = v0(x)
+    k_total = 2 * c.n_steps
+    keep = set(np.linspace(0, k_total, snapshots).round().astype(int)) if snapshots else set()
+    snaps = [x.copy()] if 0 in keep else []
+    for k in range(1, k_total + 1):
+        force = base_force(c, x) if k <= c.n_steps else model.force(x)
+        x = x - force * c.dt + amp * rng.standard_normal(x.shape)
+        if k == c.n_steps:
+            heat = heat - v0(x) + model.potential(x)
+        if k in keep:
+            snaps.append(x.copy())
+    heat = (heat - model.potential(x)) / c.kt
+    return {"x": x, "heat_kt": heat, "snapshots": np.array(snaps)}
+
+
+@dataclass(frozen=True)
+class CircuitScale:
+    """Physical scale of the behavioural circuit: τ = C/g₀ is one model time unit; V₀ volts per unit."""
+
+    c_f: float = 1e-12
+    g0_s: float = 1e-6
+    v_unit_v: float = 0.1
+    steps_per_unit: int = 200  # noise step τ/200 (twin: Δt = 1e-3; the circuit integrates trapezoidally)
+
+
+def quartic_params(model: Model, replicas: int, scale: CircuitScale):
+    """QuarticParams of ``replicas`` independent copies: untrained units until t_f, trained from t_f on."""
+    from ..circuits.quartic import QuarticParams
+
+    c = model.config
+    eye = np.eye(replicas)
+    tile = lambda v: tuple(float(a) for a in np.tile(v, replicas))  # noqa: E731
+    coupling = np.kron(eye, model.coupling)
+    return QuarticParams(
+        j2=c.j2,
+        j4=c.j4,
+        kt=c.kt,
+        bias=0.0,
+        coupling=tuple(tuple(float(a) for a in row) for row in coupling),
+        couple_at_s=c.t_f * scale.c_f / scale.g0_s,
+        coupled_j2=tile(model.j2_units),
+        coupled_j4=tile(model.j4_units),
+        coupled_bias=tile(model.bias),
+        initial_x=0.0,
+        c_f=scale.c_f,
+        g0_s=scale.g0_s,
+        v_unit_v=scale.v_unit_v,
+    )
+
+
+def spice_spec(model: Model, replicas: int, seed: int, scale: CircuitScale = CircuitScale()):
+    """The run spec: 2·t_f of model time at τ/steps_per_unit, all of it recorded (no burn-in)."""
+    from ..spec import SimSpec, Spec
+
+    tau = scale.c_f / scale.g0_s
+    sim = SimSpec(
+        t_stop_s=2 * model.config.t_f * tau,
+        noise_step_s=tau / scale.steps_per_unit,
+        burn_in_s=0.0,
+        seed=seed,
+    )
+    return Spec(name="generative", family="quartic", params=quartic_params(model, replicas, scale), sim=sim)
+
+
+def _run_one(args) -> tuple[np.ndarray, dict]:
+    model, replicas, seed, scale = args
+    from ..experiment import prepare, simulate
+
+    prep = prepare(spice_spec(model, replicas, seed, scale))
+    with tempfile.TemporaryDirectory(prefix="thermosim-generate-") as tmp:
+        out = simulate(prep, seed, Path(tmp) / "run")
+    last = out.samples[-1] / scale.v_unit_v  # model units at 2·t_f, every replica
+    heat = next(r["value"] for r in out.metrics["energy"] if r["term"] == "heat" and r["per"] == "run")
+    cost = {"cpu_s": out.metrics["cpu_s"], "heat_kt": heat, "n_points": out.metrics["n_points"]}
+    return last.reshape(replicas, model.config.n_units), cost
+
+
+def spice(
+    model: Model,
+    n: int,
+    seed: int,
+    replicas: int = 8,
+    workers: int | None = None,
+    scale: CircuitScale = CircuitScale(),
+    log=None,
+) -> tuple[np.ndarray, dict]:
+    """(final states n × N in model units, cost): ⌈n/replicas⌉ netlists run by ``workers`` processes.
+
+    Netlist k gets seed ``seed + k``. The cost dict: ngspice + analysis CPU seconds, wall seconds, and the
+    Sekimoto heat per sample in kT from the circuit's own waveforms (the run's energy table).
+    """
+    import time
+
+    jobs = [(model, replicas, seed + k, scale) for k in range(-(-n // replicas))]
+    workers = workers or os.cpu_count() or 1
+    t0 = time.perf_counter()
+    outs, costs = [], []
+    os.environ["OMP_NUM_THREADS"] = "1"  # one BLAS thread per worker: the processes are the parallelism
+    with ProcessPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
+        for k, (states, cost) in enumerate(pool.map(_run_one, jobs)):
+            outs.append(states)
+            costs.append(cost)
+            if log:
+                log(f"[generate] ngspice netlist {k + 1}/{len(jobs)} done ({replicas} samples each)")
+    total = len(jobs) * replicas
+    return np.concatenate(outs)[:n], {
+        "cpu_s": sum(c["cpu_s"] for c in costs),
+        "wall_s": time.perf_counter() - t0,
+        "netlists": len(jobs),
+        "replicas": replicas,
+        "heat_kt_per_sample": sum(c["heat_kt"] for c in costs) / total,
+        "points_per_netlist": costs[0]["n_points"],
+    }
+
+
+def visible(x: np.ndarray) -> np.ndarray:
+    return np.asarray(x)[:, :N_VISIBLE]
+
+
+def stderr_log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def transistor_unit_fit(run_dir: Path) -> dict:
+    """(J₂, J₄, b) that one default cmos_quartic unit realises: its ngspice DC characteristic, fitted."""
+    from ..circuits import FAMILIES
+    from ..circuits.cmos.cubic import CmosQuarticParams
+    from ..spice.runner import run_netlist
+
+    built = FAMILIES["cmos_quartic"].build(CmosQuarticParams())
+    dc = run_netlist(built.reference.netlist, run_dir, analysis="dc")
+    info = built.reference.theory(dc.plot)[3]
+    return {k: info[k] for k in ("j2_fit", "j4_fit", "bias_fit")}
+
+
+def transistor_spec(model: Model, replicas: int, seed: int, fit: dict, steps_per_unit: int = 200):
+    """The cmos_network spec of ``replicas`` copies: transistor units, trained terms switched on at t_f."""
+    from ..circuits.cmos.cubic import CmosQuarticParams
+    from ..circuits.cmos.network import CmosNetworkParams
+    from ..spec import SimSpec, Spec
+
+    c = model.config
+    base = CmosQuarticParams()
+    tile = lambda v: tuple(float(a) for a in np.tile(v, replicas))  # noqa: E731
+    coupling = np.kron(np.eye(replicas), model.coupling)
+    params = CmosNetworkParams(
+        n=c.n_units * replicas,
+        kt=c.kt,
+        coupling=tuple(tuple(float(a) for a in r) for r in coupling),
+        couple_at_s=c.t_f * base.tau_s,
+        coupled_j2=tile(model.j2_units),
+        coupled_j4=tile(model.j4_units),
+        coupled_bias=tile(model.bias),
+        unit_fit=(fit["j2_fit"], fit["j4_fit"], fit["bias_fit"]),
+    )
+    sim = SimSpec(
+        t_stop_s=2 * c.t_f * base.tau_s, noise_step_s=base.tau_s / steps_per_unit, burn_in_s=0.0, seed=seed
+    )
+    return Spec(name="generative_cmos", family="cmos_network", params=params, sim=sim)
+
+
+def transistor(model: Model, n: int, seed: int, replicas: int = 4, log=None) -> tuple[np.ndarray, dict]:
+    """(final states n × N in model units, cost) with every unit a five-transistor cmos_quartic cell.
+
+    One process (the netlists are large); the supply energy per sample is −∫V·I of the bias sources over
+    the whole protocol divided by the samples in the netlist.
+    """
+    import time
+
+    from ..experiment import prepare, simulate
+
+    t0 = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="thermosim-transistor-") as tmp:
+        fit = transistor_unit_fit(Path(tmp) / "dc")
+        outs, supply_j, cpu = [], 0.0, 0.0
+        jobs = -(-n // replicas)
+        for k in range(jobs):
+            prep = prepare(transistor_spec(model, replicas, seed + k, fit))
+            out = simulate(prep, seed + k, Path(tmp) / f"run{k}")
+            vref = prep.built.info["vref_v"]
+            outs.append(((out.samples[-1] - vref) / CircuitScale().v_unit_v).reshape(replicas, -1))
+            supply_j += out.metrics["supply_power_w"] * prep.t_stop_s
+            cpu += out.metrics["cpu_s"]
+            if log:
+                log(f"[generate] transistor netlist {k + 1}/{jobs} done ({replicas} samples each)")
+    total = jobs * replicas
+    return np.concatenate(outs)[:n], {
+        "unit_fit": fit,
+        "supply_j_per_sample": supply_j / total,
+        "cpu_s": cpu,
+        "wall_s": time.perf_counter() - t0,
+        "replicas": replicas,
+    }

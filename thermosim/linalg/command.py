@@ -1,0 +1,135 @@
+"""`thermosim linalg inverse|solve|mismatch`: problems from the command line, results under results/linalg/.
+
+Everything is computed before anything is written; each file is then written atomically, so a failed
+or interrupted command leaves no partial result.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from ..results import atomic_write_json
+from .problem import Problem, check_matrix, load_npy, random_m_matrix, random_rhs, random_spd
+
+NONIDEAL_KEYS = (
+    "mismatch_sigma",
+    "mismatch_seed",
+    "parasitic_c_f",
+    "noise_bandwidth_hz",
+    "actual_temperature_k",
+)
+
+
+def problems(kind: str, matrix, random, cond, matrix_seed, rhs, circuit) -> list[Problem]:
+    """The problems a command names: one from --matrix FILE.npy, or one per --random d."""
+    if (matrix is None) == (not random):
+        raise ValueError("give exactly one of --matrix FILE.npy or --random d [d ...]")
+    if rhs is not None and kind != "solve":
+        raise ValueError("--rhs is for `thermosim linalg solve`")
+    out = []
+    if matrix is not None:
+        mats = [(check_matrix(load_npy(matrix, "the matrix"), circuit, str(matrix)), f"{matrix}")]
+    else:
+        make = random_spd if circuit == "rc" else random_m_matrix
+        mats = [
+            (
+                make(d, cond, matrix_seed),
+                f"random {'SPD' if circuit == 'rc' else 'M-matrix'} d={d} "
+                f"cond={cond:g} matrix_seed={matrix_seed}",
+            )
+            for d in random
+        ]
+    for a, source in mats:
+        b = None
+        if kind == "solve":
+            if rhs is not None:
+                b = load_npy(rhs, "the right-hand side")
+                if b.shape != (len(a),):
+                    raise ValueError(f"{rhs}: the right-hand side must have shape ({len(a)},), got {b.shape}")
+                if not np.all(np.isfinite(b)) or not np.any(b):
+                    raise ValueError(f"{rhs}: the right-hand side must be finite and non-zero")
+            else:
+                b = random_rhs(len(a), matrix_seed)
+        out.append(Problem(a=a, b=b, source=source))
+    return out
+
+
+def run_command(args, log=sys.stderr) -> dict:
+    """Run what the parsed ``args`` ask for; write results; return the JSON summary."""
+    from .mismatch import mismatch_sweep
+    from .plots import error_vs_time, floor_vs_sigma, mismatch_curves
+    from .run import run_many
+
+    if args.samples < 1000:
+        raise ValueError(f"--samples must be >= 1000, got {args.samples}")
+    for key in ("seed", "matrix_seed"):
+        if getattr(args, key) < 0:
+            raise ValueError(f"--{key.replace('_', '-')} must be >= 0, got {getattr(args, key)}")
+    if args.workers < 1:
+        raise ValueError(f"--workers must be >= 1, got {args.workers}")
+    kind = args.linalg_command
+    probs = problems(
+        "solve" if kind == "solve" else "inverse",
+        args.matrix,
+        args.random,
+        args.cond,
+        args.matrix_seed,
+        args.rhs,
+        args.circuit,
+    )
+    nonideal = {k: getattr(args, k) for k in NONIDEAL_KEYS if getattr(args, k, None) is not None}
+    out_dir = Path(args.out) if args.out else Path("results") / "linalg" / kind
+    from ..spice.runner import ngspice_version
+
+    ngspice_version()  # a missing simulator fails before any work
+    if kind == "mismatch":
+        if len(probs) != 1:
+            raise ValueError("mismatch takes one matrix (--matrix FILE.npy or a single --random d)")
+        if nonideal:
+            raise ValueError("mismatch sweeps --sigma itself; drop the non-ideality options")
+        res = mismatch_sweep(
+            probs[0],
+            args.circuit,
+            args.sigma,
+            args.mismatch_seeds,
+            args.samples,
+            args.seed,
+            args.workers,
+            log,
+        )
+        figures = {"floor_vs_sigma.png": floor_vs_sigma(res), "mismatch_curves.png": mismatch_curves(res)}
+        summary = {k: v for k, v in res.items() if k != "runs"}
+    else:
+        if args.circuit == "rlc" and kind == "solve":
+            raise ValueError("solve needs --circuit rc (an LC cell's inductor shorts a DC bias to ground)")
+        jobs = [(p, args.circuit, args.samples, args.seed, nonideal or None) for p in probs]
+        res = {"runs": run_many(jobs, args.workers, log)}
+        figures = {"error_vs_time.png": error_vs_time(res["runs"])}
+        keys = (
+            "d",
+            "rel_err",
+            "rel_err_expected",
+            "rel_err_se",
+            "z",
+            "n_eff",
+            "samples",
+            "seed",
+            "floor_exact",
+        )
+        summary = {k: [r[k] for r in res["runs"]] for k in keys}
+        if len(probs) == 1:
+            summary = {k: v[0] for k, v in summary.items()} | {
+                k: res["runs"][0][k]
+                for k in ("answer", "exact", "t_s", "rel_err_curve", "rel_err_expected_curve")
+            }
+        summary |= {"kind": kind, "circuit": args.circuit, "nonideal": nonideal}
+    from ..plots import save
+
+    for name, ax in figures.items():  # everything computed: now write, each file atomically
+        save(ax, out_dir / name)
+    atomic_write_json(out_dir / "linalg.json", res | {"summary": summary})
+    print(f"[linalg] wrote {out_dir}", file=log)
+    return summary
