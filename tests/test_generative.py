@@ -164,15 +164,28 @@ def test_resumed_training_is_the_uninterrupted_run(tiny_model, tmp_path):
 
 @pytest.mark.ngspice
 def test_generate_writes_samples_in_pixel_scale_and_judges_them(tiny_model, capsys):
-    argv = ["generate", "--out", str(tiny_model), "--n", "16", "--spice-n", "16", "--replicas", "8", "--json"]
+    argv = [
+        "generate",
+        "--out",
+        str(tiny_model),
+        "--n",
+        "16",
+        "--spice-n",
+        "16",
+        "--transistor-n",
+        "10",
+        "--json",
+    ]
     assert main(argv) == 0
     result = json.loads(capsys.readouterr().out)
     with np.load(tiny_model / "samples.npz") as z:
         assert z["spice"].shape == (16, 64) and z["twin"].shape == (16, 64)
-        for k in ("spice", "twin"):
+        assert z["transistor"].shape == (10, 64)
+        for k in ("spice", "twin", "transistor"):
             assert z[k].min() >= 0 and z[k].max() <= PIXEL_MAX
     labels = [q["label"] for q in result["quality"]]
-    assert {"spice", "twin", "real_train"} <= set(labels)
+    assert {"spice", "twin", "transistor", "real_train"} <= set(labels)
+    assert result["cost"]["transistor"]["supply_j_per_sample"] > 0  # the bias sources deliver power
     assert {"heat", "readout", "programming"} <= {e["term"] for e in result["energy"]}
     assert result["spice_vs_twin_mmd"]["n_x"] == 16
     assert (tiny_model / "metrics.json").exists() and (tiny_model / "samples.png").exists()

@@ -290,3 +290,32 @@ def bench_sweep(verbose: bool = True) -> dict:
             print(f"cost per unit per step, N = {n:>3}: {c * 1e9:.3f} ns")
         print(f"cost max/min        = {figures['cost_max_over_min']:.2f}  (target <= 2)")
     return figures
+
+
+def bench_generate(model_path: Path, samples: int = 8, verbose: bool = True) -> dict:
+    """ngspice generation of ``samples`` digits three ways, same model and seeds: one process per sample,
+    two processes of samples/2 replicas, one netlist holding every replica (wall seconds, ratios)."""
+    from .generative.generate import spice
+    from .generative.model import Model
+
+    say = (lambda *a: print(*a, file=sys.stderr)) if verbose else (lambda *a: None)
+    model = Model.load(model_path)
+    ways = {
+        f"{samples} netlists x 1 replica, 2 worker processes": (1, 2),
+        f"2 netlists x {samples // 2} replicas, 2 worker processes": (samples // 2, 2),
+        f"1 netlist x {samples} replicas, 1 process": (samples, 1),
+    }
+    wall = {}
+    for label, (replicas, workers) in ways.items():
+        _, cost = spice(model, samples, seed=1, replicas=replicas, workers=workers)
+        wall[label] = cost["wall_s"]
+        say(f"  {label}: {wall[label]:.1f} s ({wall[label] / samples:.2f} s per sample)")
+    best = min(wall, key=wall.get)
+    figures = {
+        "samples": samples,
+        "wall_s": wall,
+        "fastest": best,
+        "ratio_to_fastest": {k: v / wall[best] for k, v in wall.items()},
+    }
+    say(f"  fastest: {best}; " + ", ".join(f"{k}: {v:.2f}x" for k, v in figures["ratio_to_fastest"].items()))
+    return figures

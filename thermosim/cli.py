@@ -162,14 +162,17 @@ def _parser() -> argparse.ArgumentParser:
     ge.add_argument("--model", type=Path, help="trained model (default OUT/model.npz)")
     ge.add_argument("--n", type=_count, default=360, help="twin samples (default 360)")
     ge.add_argument("--spice-n", type=_count, help="ngspice samples (default: --n)")
-    ge.add_argument("--replicas", type=_count, default=8, help="network copies per netlist (default 8)")
+    ge.add_argument(
+        "--transistor-n", type=int, default=0, help="samples with five-transistor units (default 0: none)"
+    )
+    ge.add_argument("--replicas", type=_count, default=1, help="network copies per netlist (default 1)")
     ge.add_argument("--workers", type=_count, help="parallel ngspice processes (default: all cores)")
     ge.add_argument("--seed", type=_seed, default=1, help="noise seed (default 1)")
     ge.add_argument("--json", action="store_true", help="print one JSON object of the metrics")
     ge.set_defaults(func=cmd_generate)
 
     b = sub.add_parser("bench", help="benchmarks that print ratios measured side by side")
-    b.add_argument("name", choices=["engine", "noise", "sweep"], help="which benchmark")
+    b.add_argument("name", choices=["engine", "noise", "sweep", "generate"], help="which benchmark")
     b.add_argument("--json", action="store_true", help="print one JSON object of the figures")
     b.add_argument("--repeats", type=_count, default=3, help="engine: alternated repeats (default 3)")
     b.add_argument("--t-stop", type=float, help="engine: simulated time of the benchmark run (s)")
@@ -341,6 +344,10 @@ def cmd_bench(args) -> int:
         figures = bench_engine(repeats=args.repeats, t_stop_s=args.t_stop, verbose=not args.json)
     elif args.name == "noise":
         figures = bench_noise(verbose=not args.json)
+    elif args.name == "generate":
+        from .bench import bench_generate
+
+        figures = bench_generate(Path("results") / "generative" / "model.npz", verbose=not args.json)
     else:
         from .bench import bench_sweep
 

@@ -101,6 +101,7 @@ def ddpm_rows(x_train: np.ndarray, out: Path, seed: int, log) -> tuple[list[dict
 def gaussian_circuit_row(x_train: np.ndarray, seed: int, log) -> tuple[dict, np.ndarray]:
     """The digits' Gaussian fit sampled in ngspice: 64 RC nodes with precision 1/λ_k (one per principal
     component, independent), K independent samples, mixed back to pixels as μ + V·z at read-out."""
+    from .circuits import FAMILIES
     from .digital.data import unscale
     from .digital.quality import quality
     from .experiment import prepare, simulate_scratch
@@ -123,11 +124,10 @@ def gaussian_circuit_row(x_train: np.ndarray, seed: int, log) -> tuple[dict, np.
         },
         "sim": {"t_stop_s": 1.0, "seed": seed},
     }
-    spec = spec_from_table(table)
-    probe = prepare(spec)
-    # enough simulated time for 2·K independent samples of the slowest component (τ_int = 2τ_slow)
-    t_stop = probe.burn_in_s + 2 * K_IMAGES * 2 * probe.built.tau_slow_s
-    table["sim"]["t_stop_s"] = t_stop
+    tau_slow = FAMILIES["rc"].build(spec_from_table(table).params).tau_slow_s
+    # the automatic burn-in (10 τ_slow), then 2·K independent samples of the slowest component
+    # (τ_int = 2 τ_slow)
+    table["sim"]["t_stop_s"] = 10 * tau_slow + 2 * K_IMAGES * 2 * tau_slow
     prep = prepare(spec_from_table(table))
     print(f"[compare] Gaussian circuit: 64 RC nodes, {prep.n_steps:,} noise steps", file=log)
     out = simulate_scratch(prep, seed)

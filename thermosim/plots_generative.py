@@ -20,12 +20,13 @@ def trajectories(model, snapshots: np.ndarray, rows: int = 6, ax=None):
 
     s = snapshots.shape[0]
     tiles = np.stack([pixels(model, snapshots[k, :rows]) for k in range(s)], axis=1)  # rows × S × 64
-    img = tiles.reshape(rows, s, 8, 8).transpose(0, 2, 1, 3).reshape(8 * rows, 8 * s)
+    tiles = np.pad(tiles.reshape(rows, s, 8, 8), ((0, 0), (0, 0), (0, 1), (0, 1)))  # a blank line between
+    img = tiles.transpose(0, 2, 1, 3).reshape(9 * rows, 9 * s)
     if ax is None:
         _, ax = plt.subplots(figsize=(1.0 * s, 1.0 * rows + 0.6), layout="constrained")
     ax.imshow(img, cmap="gray_r", vmin=0, vmax=16)
     tf = model.config.t_f
-    ax.set_xticks(8 * np.arange(s) + 3.5, [f"{t:.2g}" for t in np.linspace(0, 2 * tf, s)], fontsize=7)
+    ax.set_xticks(9 * np.arange(s) + 3.5, [f"{t:.2g}" for t in np.linspace(0, 2 * tf, s)], fontsize=7)
     ax.set_yticks([])
     ax.set_xlabel(f"model time (couplings switched on at t_f = {tf:g})")
     return ax
@@ -76,7 +77,11 @@ def generative_figures(model, images: dict, ddpm_images: dict, snapshots: np.nda
     }
     if "transistor" in images:
         grid = {"transistor-level": images["transistor"], **grid}
-    files = {"samples.png": sample_grid(grid), "trajectories.png": trajectories(model, snapshots)}
+    side = int(np.sqrt(min(36, *(len(v) for v in grid.values()))))  # a square grid every set can fill
+    files = {
+        "samples.png": sample_grid(grid, side * side),
+        "trajectories.png": trajectories(model, snapshots),
+    }
     if model.config.hidden:
         files["coupling_fields.png"] = coupling_fields(model)
     if model.history:

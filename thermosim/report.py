@@ -40,6 +40,7 @@ def demo(out: Path) -> int:
     from .compare import compare_markdown, run_compare
     from .report_cmos import cmos_markdown
     from .report_energy import energy_markdown
+    from .report_generative import generative_markdown
     from .report_linalg import linalg_markdown
 
     cmos = {spec.name: (spec, m) for spec, m in rows if spec.name in CMOS_SPECS}
@@ -47,6 +48,7 @@ def demo(out: Path) -> int:
         cmos_markdown(cmos, out)
         + energy_markdown(rows, out)
         + compare_markdown(run_compare(out / "compare"))
+        + generative_markdown(out)
         + sweeps_markdown(sweeps, out)
         + linalg_markdown(out)
     )

@@ -183,7 +183,7 @@ def switched(p: QuarticParams, n: int, bias: np.ndarray):
 def potential_kt(
     p: QuarticParams, bias: np.ndarray, jm: np.ndarray, after, u: np.ndarray, t: np.ndarray
 ) -> np.ndarray:
-    """V/kT of the network at node voltages u (rows) and times t: the switched terms count from couple_at_s."""
+    """V/kT of the network at node voltages u (rows) and times t; switched terms count from couple_at_s."""
     x = np.asarray(u, float) / p.v_unit_v
     v = (p.j2 * x**2 + p.j4 * x**4 + bias * x).sum(axis=1)
     on = np.asarray(t, float) >= p.couple_at_s

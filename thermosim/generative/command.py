@@ -38,7 +38,8 @@ def cmd_train(args) -> int:
     log = None if args.json else stderr_log
     if log:
         log(
-            f"[train] {len(x)} digits, {config.n_units} units ({config.hidden} hidden), {config.epochs} epochs"
+            f"[train] {len(x)} digits, {config.n_units} units ({config.hidden} hidden), "
+            f"{config.epochs} epochs"
         )
     t0 = time.perf_counter()
     model = train(config, scale(x), y, checkpoint=out / "checkpoint.npz", log=log)
@@ -62,7 +63,8 @@ def cmd_train(args) -> int:
         print(
             f"trained in {wall:.0f} s; final gain {model.history[-1]['gain_after_nats_per_trajectory']:.1f} "
             f"nats/trajectory; throughput {b1['trajectory_steps_per_s']:.3g} trajectory-steps/s at batch 1, "
-            f"{bb['trajectory_steps_per_s']:.3g} at batch {bb['batch']} ({summary['throughput_ratio']:.1f}×); "
+            f"{bb['trajectory_steps_per_s']:.3g} at batch {bb['batch']} "
+            f"({summary['throughput_ratio']:.1f}×); "
             f"wrote {out / 'model.npz'}"
         )
     return 0
@@ -77,6 +79,7 @@ def cmd_generate(args) -> int:
         n=args.n,
         seed=args.seed,
         spice_n=args.spice_n,
+        transistor_n=args.transistor_n,
         replicas=args.replicas,
         workers=args.workers,
         log=None if args.json else sys.stderr,
@@ -105,7 +108,8 @@ def summary_text(result: dict) -> str:
         + ("agree" if m["agree"] else "DIFFER"),
         f"heat per sample: {result['heat_kt_per_sample']['spice']:.1f} kT (SPICE), "
         f"{result['heat_kt_per_sample']['twin']:.1f} kT (twin)",
-        f"energy per sample {result['energy_per_sample_J']:.3g} J vs DDPM {result['ddpm_matched']['steps']} steps "
+        f"energy per sample {result['energy_per_sample_J']:.3g} J vs DDPM "
+        f"{result['ddpm_matched']['steps']} steps "
         f"{result['ddpm_matched']['energy_per_sample_J']:.3g} J: ratio {result['ratio_vs_ddpm']:.3g}",
     ]
     return "\n".join(lines)

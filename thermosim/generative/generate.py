@@ -7,14 +7,16 @@ visible units are read at the end and decoded to pixels (:func:`.model.decode`).
 
 * :func:`twin` — Euler–Maruyama in numpy, all samples at once (step ``dt`` of the config).
 * :func:`spice` — the behavioural quartic circuit (family ``quartic``) in ngspice: unit = node on C,
-  restoring current g₀V₀(2J₂x + 4J₄x³), couplings g₀J_ij as switched B sources; ``replicas`` independent
-  copies of the network share one netlist (block-diagonal couplings) and each process runs one netlist.
+  restoring current g₀V₀(2J₂x + 4J₄x³), couplings g₀J_ij as transconductors reading gated copies of
+  the unit voltages; ``replicas`` independent copies can share one netlist (block-diagonal couplings),
+  netlists run in parallel processes — one replica per process was the faster choice here
+  (`thermosim bench generate`). With ``transistor=True`` every unit is the five-transistor cmos_quartic
+  cell (family cmos_network), the trained terms and couplings added behaviourally at the switch.
 """
 
 from __future__ import annotations
 
 import os
-import sys
 import tempfile
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -22,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .model import N_VISIBLE, Model, base_force
+from .model import Model, base_force
 
 
 def twin(model: Model, n: int, seed: int, snapshots: int = 0) -> dict:
@@ -59,7 +61,7 @@ class CircuitScale:
     c_f: float = 1e-12
     g0_s: float = 1e-6
     v_unit_v: float = 0.1
-    steps_per_unit: int = 200  # noise step τ/200 (twin: Δt = 1e-3; the circuit integrates trapezoidally)
+    steps_per_unit: int = 100  # noise step τ/100 (twin: Δt = 1e-3; the circuit integrates trapezoidally)
 
 
 def quartic_params(model: Model, replicas: int, scale: CircuitScale):
@@ -102,15 +104,27 @@ def spice_spec(model: Model, replicas: int, seed: int, scale: CircuitScale = Cir
 
 
 def _run_one(args) -> tuple[np.ndarray, dict]:
-    model, replicas, seed, scale = args
+    """One netlist: the behavioural (``fit`` None) or transistor-level network; final states and costs."""
+    model, replicas, seed, scale, fit = args
     from ..experiment import prepare, simulate
 
-    prep = prepare(spice_spec(model, replicas, seed, scale))
+    spec = (
+        spice_spec(model, replicas, seed, scale)
+        if fit is None
+        else transistor_spec(model, replicas, seed, fit, scale)
+    )
+    prep = prepare(spec)
     with tempfile.TemporaryDirectory(prefix="thermosim-generate-") as tmp:
         out = simulate(prep, seed, Path(tmp) / "run")
-    last = out.samples[-1] / scale.v_unit_v  # model units at 2·t_f, every replica
-    heat = next(r["value"] for r in out.metrics["energy"] if r["term"] == "heat" and r["per"] == "run")
-    cost = {"cpu_s": out.metrics["cpu_s"], "heat_kt": heat, "n_points": out.metrics["n_points"]}
+    zero = prep.built.info.get("vref_v", 0.0)  # the transistor units' x = 0 sits at vref
+    last = (out.samples[-1] - zero) / scale.v_unit_v  # model units at 2·t_f, every replica
+    heat = [r["value"] for r in out.metrics["energy"] if r["term"] == "heat" and r["per"] == "run"]
+    cost = {
+        "cpu_s": out.metrics["cpu_s"],
+        "heat_kt": heat[0] if heat else float("nan"),
+        "supply_j": out.metrics["supply_power_w"] * prep.t_stop_s,
+        "n_points": out.metrics["n_points"],
+    }
     return last.reshape(replicas, model.config.n_units), cost
 
 
@@ -118,46 +132,51 @@ def spice(
     model: Model,
     n: int,
     seed: int,
-    replicas: int = 8,
+    replicas: int = 1,
     workers: int | None = None,
     scale: CircuitScale = CircuitScale(),
     log=None,
+    transistor: bool = False,
 ) -> tuple[np.ndarray, dict]:
     """(final states n × N in model units, cost): ⌈n/replicas⌉ netlists run by ``workers`` processes.
 
-    Netlist k gets seed ``seed + k``. The cost dict: ngspice + analysis CPU seconds, wall seconds, and the
-    Sekimoto heat per sample in kT from the circuit's own waveforms (the run's energy table).
+    Netlist k gets seed ``seed + k``. ``transistor``: every unit a five-transistor cell (family
+    cmos_network), its realised J₂, J₄, b measured first from one unit's DC characteristic. The cost dict:
+    CPU seconds (ngspice + analysis), wall seconds, per sample the Sekimoto heat in kT from the circuit's
+    own waveforms (behavioural) or the supply energy in J (transistor-level). Measured here (96 units):
+    one replica per process over 2 workers is 2.7× faster than 8 replicas in one netlist.
     """
     import time
 
-    jobs = [(model, replicas, seed + k, scale) for k in range(-(-n // replicas))]
-    workers = workers or os.cpu_count() or 1
     t0 = time.perf_counter()
+    fit = None
+    if transistor:
+        with tempfile.TemporaryDirectory(prefix="thermosim-unit-") as tmp:
+            fit = transistor_unit_fit(Path(tmp) / "dc")
+    jobs = [(model, replicas, seed + k, scale, fit) for k in range(-(-n // replicas))]
+    workers = workers or os.cpu_count() or 1
     outs, costs = [], []
     os.environ["OMP_NUM_THREADS"] = "1"  # one BLAS thread per worker: the processes are the parallelism
+    what = "transistor-level" if transistor else "ngspice"
     with ProcessPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
         for k, (states, cost) in enumerate(pool.map(_run_one, jobs)):
             outs.append(states)
             costs.append(cost)
-            if log:
-                log(f"[generate] ngspice netlist {k + 1}/{len(jobs)} done ({replicas} samples each)")
+            if log and ((k + 1) % max(1, len(jobs) // 8) == 0 or k + 1 == len(jobs)):
+                log(f"[generate] {what} netlists: {k + 1}/{len(jobs)} ({replicas} sample(s) each)")
     total = len(jobs) * replicas
-    return np.concatenate(outs)[:n], {
+    out = {
         "cpu_s": sum(c["cpu_s"] for c in costs),
         "wall_s": time.perf_counter() - t0,
         "netlists": len(jobs),
         "replicas": replicas,
-        "heat_kt_per_sample": sum(c["heat_kt"] for c in costs) / total,
         "points_per_netlist": costs[0]["n_points"],
     }
-
-
-def visible(x: np.ndarray) -> np.ndarray:
-    return np.asarray(x)[:, :N_VISIBLE]
-
-
-def stderr_log(msg: str) -> None:
-    print(msg, file=sys.stderr, flush=True)
+    if transistor:
+        out |= {"unit_fit": fit, "supply_j_per_sample": sum(c["supply_j"] for c in costs) / total}
+    else:
+        out["heat_kt_per_sample"] = sum(c["heat_kt"] for c in costs) / total
+    return np.concatenate(outs)[:n], out
 
 
 def transistor_unit_fit(run_dir: Path) -> dict:
@@ -172,8 +191,12 @@ def transistor_unit_fit(run_dir: Path) -> dict:
     return {k: info[k] for k in ("j2_fit", "j4_fit", "bias_fit")}
 
 
-def transistor_spec(model: Model, replicas: int, seed: int, fit: dict, steps_per_unit: int = 200):
-    """The cmos_network spec of ``replicas`` copies: transistor units, trained terms switched on at t_f."""
+def transistor_spec(model: Model, replicas: int, seed: int, fit: dict, scale: CircuitScale = CircuitScale()):
+    """The cmos_network spec of ``replicas`` copies: transistor units, trained terms switched on at t_f.
+
+    The cmos_quartic cell has its own scale (10 pF, 10 µS: τ = 1 µs, 0.1 V per unit), so only the
+    step count per τ is taken from ``scale``.
+    """
     from ..circuits.cmos.cubic import CmosQuarticParams
     from ..circuits.cmos.network import CmosNetworkParams
     from ..spec import SimSpec, Spec
@@ -193,40 +216,9 @@ def transistor_spec(model: Model, replicas: int, seed: int, fit: dict, steps_per
         unit_fit=(fit["j2_fit"], fit["j4_fit"], fit["bias_fit"]),
     )
     sim = SimSpec(
-        t_stop_s=2 * c.t_f * base.tau_s, noise_step_s=base.tau_s / steps_per_unit, burn_in_s=0.0, seed=seed
+        t_stop_s=2 * c.t_f * base.tau_s,
+        noise_step_s=base.tau_s / scale.steps_per_unit,
+        burn_in_s=0.0,
+        seed=seed,
     )
     return Spec(name="generative_cmos", family="cmos_network", params=params, sim=sim)
-
-
-def transistor(model: Model, n: int, seed: int, replicas: int = 4, log=None) -> tuple[np.ndarray, dict]:
-    """(final states n × N in model units, cost) with every unit a five-transistor cmos_quartic cell.
-
-    One process (the netlists are large); the supply energy per sample is −∫V·I of the bias sources over
-    the whole protocol divided by the samples in the netlist.
-    """
-    import time
-
-    from ..experiment import prepare, simulate
-
-    t0 = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="thermosim-transistor-") as tmp:
-        fit = transistor_unit_fit(Path(tmp) / "dc")
-        outs, supply_j, cpu = [], 0.0, 0.0
-        jobs = -(-n // replicas)
-        for k in range(jobs):
-            prep = prepare(transistor_spec(model, replicas, seed + k, fit))
-            out = simulate(prep, seed + k, Path(tmp) / f"run{k}")
-            vref = prep.built.info["vref_v"]
-            outs.append(((out.samples[-1] - vref) / CircuitScale().v_unit_v).reshape(replicas, -1))
-            supply_j += out.metrics["supply_power_w"] * prep.t_stop_s
-            cpu += out.metrics["cpu_s"]
-            if log:
-                log(f"[generate] transistor netlist {k + 1}/{jobs} done ({replicas} samples each)")
-    total = jobs * replicas
-    return np.concatenate(outs)[:n], {
-        "unit_fit": fit,
-        "supply_j_per_sample": supply_j / total,
-        "cpu_s": cpu,
-        "wall_s": time.perf_counter() - t0,
-        "replicas": replicas,
-    }

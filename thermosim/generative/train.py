@@ -77,7 +77,8 @@ def path_statistics(
 
 
 def reverse_sums(config: TrainConfig, x: np.ndarray, x_next: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(ZᵀZ, ZᵀY) of steps x → x_next (rows), read backwards: Z = Z(x_next), y = (x − x_next)/Δt + ∂V₀(x_next).
+    """(ZᵀZ, ZᵀY) of the steps x → x_next (rows) read backwards: Z = Z(x_next),
+    y = (x − x_next)/Δt + ∂V₀(x_next).
 
     Single-precision products (2× faster; relative error ~1e-6 per chunk), returned in double.
     """
@@ -101,7 +102,9 @@ def gain_gradient(config: TrainConfig, layout: Layout, w, zz, zy, trajectories: 
 
 @dataclasses.dataclass
 class Adam:
-    """Adam (Kingma & Ba, 2015) ascending the gain; state kept for checkpoints."""
+    """Adam (Kingma & Ba, 2015) ascending the gain; state kept for checkpoints. Written out (ten lines)
+    because none of our dependencies exposes a stand-alone optimiser (scikit-learn keeps its Adam inside its
+    MLPs)."""
 
     lr: float
     m: np.ndarray
@@ -242,7 +245,7 @@ def stderr_log(msg: str) -> None:
 
 
 def optimum(layout: Layout, zz: np.ndarray, zy: np.ndarray, start: np.ndarray | None = None) -> np.ndarray:
-    """θ maximising the gain for fixed sums: the normal equations Aᵀ(ZᵀZ W(θ)) = −Aᵀ(ZᵀY) by conjugate gradients.
+    """θ maximising the gain for fixed sums: Aᵀ(ZᵀZ W(θ)) = −Aᵀ(ZᵀY) by conjugate gradients.
 
     The gain is quadratic and concave in θ, so this is the exact maximum-likelihood answer that Adam
     approaches (tests compare the two); A is :meth:`Layout.adjoint`.
