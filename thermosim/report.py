@@ -20,9 +20,19 @@ def demo(out: Path) -> int:
     from .runs import run_spec, summary_table
     from .spec import load_spec
 
-    rows = []
+    stages = len(DEMO_SPECS) + len(DEMO_SWEEPS) + 5  # + cmos/energy sections, compare, generative, linalg
+    done = [0]
     t0 = time.perf_counter()
+
+    def stage(what: str) -> None:  # the progress display: one line per stage, with the time so far
+        done[0] += 1
+        print(
+            f"[demo {done[0]}/{stages}, {time.perf_counter() - t0:.0f} s] {what}", file=sys.stderr, flush=True
+        )
+
+    rows = []
     for name in DEMO_SPECS:
+        stage(f"run {name}")
         spec = load_spec(name)
         m = run_spec(spec, out=out / name)
         print(summary_table(m), file=sys.stderr)
@@ -34,6 +44,7 @@ def demo(out: Path) -> int:
 
     sweeps = []
     for name in DEMO_SWEEPS:
+        stage(f"sweep {name}")
         sweep = load_sweep(name)
         res = run_sweep(sweep, out / "sweeps" / name, workers=os.cpu_count() or 1)
         sweeps.append((sweep, res))
@@ -44,14 +55,16 @@ def demo(out: Path) -> int:
     from .report_linalg import linalg_markdown
 
     cmos = {spec.name: (spec, m) for spec, m in rows if spec.name in CMOS_SPECS}
-    sections = (
-        cmos_markdown(cmos, out)
-        + energy_markdown(rows, out)
-        + compare_markdown(run_compare(out / "compare"))
-        + generative_markdown(out)
-        + sweeps_markdown(sweeps, out)
-        + linalg_markdown(out)
-    )
+    stage("transistor-level and energy sections")
+    sections = cmos_markdown(cmos, out) + energy_markdown(rows, out)
+    stage("the digital denoiser vs the circuits (compare)")
+    sections += compare_markdown(run_compare(out / "compare"))
+    stage("the generative computer (generate)")
+    sections += generative_markdown(out)
+    sections += sweeps_markdown(sweeps, out)
+    stage("thermodynamic linear algebra (linalg)")
+    sections += linalg_markdown(out)
+    stage("REPORT.md")
     text = report_markdown(rows, time.perf_counter() - t0) + sections  # the header gives the whole time
     atomic_write_text(out / "REPORT.md", text)
     print(f"[thermosim] wrote {out / 'REPORT.md'}", file=sys.stderr)
@@ -100,6 +113,19 @@ def report_markdown(rows, total_s: float) -> str:
         f"thermosim {m0['thermosim_version']}, ngspice {m0['ngspice_version']}; written by `thermosim demo` "
         f"in {total_s:.0f} s. Each circuit runs in ngspice with seeded noise (see README, "
         '"Noise mechanism") and is judged against its exact stationary covariance (Lyapunov).',
+        "",
+        "Contents — each section says what was measured and the command that regenerates it:",
+        "",
+        "1. Measured vs theory, Cost, and one section per circuit: the engine against exact covariances "
+        "(`thermosim run NAME`)",
+        "2. Transistor-level circuits: p-bit, coupled rings, quartic neuron "
+        "(`thermosim run pbit|ring2|quartic_cmos`)",
+        "3. Energy and distribution metrics: supply, heat, read-out, programming; KL, MMD",
+        "4. Digital denoiser vs circuits (`thermosim compare`)",
+        "5. Generative thermodynamic computer: digits from noise in ngspice "
+        "(`thermosim train digits`, `thermosim generate`)",
+        "6. Sweeps (`thermosim sweep NAME`)",
+        "7. Thermodynamic linear algebra and the mismatch floor (`thermosim linalg`)",
         "",
         "## Measured vs theory",
         "",
