@@ -61,13 +61,13 @@ def section_body(r: dict) -> str:
         f"95 % permutation floor of {m['floor']:.3g} (p = {m['p_value']:.2f}) — "
         + ("they agree within the noise floor." if m["agree"] else "they DIFFER beyond the noise floor."),
         "",
-        "Energy per generated sample:",
+        "Energy by term (per generated sample, except the programming line per write):",
         "",
-        "| term | value | unit | source |",
-        "|---|---|---|---|",
+        "| term | value | unit | per | source |",
+        "|---|---|---|---|---|",
     ]
     for e in r["energy"]:
-        lines.append(f"| {e['term']} | {e['value']:.3g} | {e['unit']} | {e['source']} |")
+        lines.append(f"| {e['term']} | {e['value']:.3g} | {e['unit']} | {e['per']} | {e['source']} |")
     dm = r["ddpm_matched"]
     lines += [
         "",

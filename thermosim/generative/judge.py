@@ -21,9 +21,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..analysis.energy import ADC_FOM_J, ADC_SOURCE, row
+from ..analysis.energy import energy_table, row
 from ..physics import K_B
-from .model import Model, decode
+from .model import N_VISIBLE, Model, decode
 
 K_DEFAULT = 360  # as many as the held-out digits: Fréchet distances compared at equal K
 ROOM_K = 300.0
@@ -33,42 +33,30 @@ def pixels(model: Model, x: np.ndarray) -> np.ndarray:
     """Final unit states (n × N, model units) → images (n × 64) in the 0–16 pixel scale."""
     from ..digital.data import unscale
 
-    return unscale(decode(model.config, np.asarray(x)[:, :64]))
+    return unscale(decode(model.config, np.asarray(x)[:, :N_VISIBLE]))
 
 
-def energy_rows(model: Model, heat_kt: float, n_samples: int, adc_bits: int = 8) -> list[dict]:
-    """Per-sample energy lines of the generating computer (no supply: behavioural units are ideal)."""
-    kt_room = K_B * ROOM_K
+def energy_rows(model: Model, heat_kt: float, n_samples: int) -> list[dict]:
+    """Per-sample energy lines of the generating computer, by the shared energy table (read-out of the 64
+    visible units, the trained values written once and amortised over the samples, the Landauer bound);
+    heat in kT and in J at room temperature (natural thermal noise). No supply: behavioural units are
+    ideal (the transistor-level supply is added by the caller)."""
     params = int(np.count_nonzero(np.triu(model.coupling, 1))) + int(np.count_nonzero(model.bias))
     params += int(np.count_nonzero(model.dj2)) + int(np.count_nonzero(model.dj4))
-    write_j = params * 2**8 * 1e-15 * 1.0**2
     note = "Sekimoto heat V₀(x₀) − V₀(x_s) + V_θ(x_s) − V_θ(x_f) (relaxations + switching work)"
-    return [
-        row("heat", heat_kt, "kT", "sample", note),
-        row("heat", heat_kt * kt_room, "J", "sample", f"{note}; at T = {ROOM_K:g} K (natural thermal noise)"),
-        row(
-            "readout",
-            64 * ADC_FOM_J * 2**adc_bits,
-            "J",
-            "sample",
-            f"64 × {adc_bits}-bit conversions, {ADC_SOURCE}",
-        ),
-        row(
-            "programming",
-            write_j / n_samples,
-            "J",
-            "sample",
-            f"{params} trained values × capacitor DAC 2^8·1 fF·(1 V)², one write amortised over "
-            f"{n_samples} samples",
-        ),
-        row(
-            "bound",
-            64 * adc_bits * kt_room * np.log(2),
-            "J",
-            "sample",
-            "Landauer kT·ln 2 × 512 output bits at 300 K",
-        ),
-    ]
+    rows = energy_table(
+        supply_j=0.0,
+        supplies=[],
+        window_s=1.0,
+        samples=n_samples,
+        heat_kt=heat_kt * n_samples,
+        heat_note=note,
+        kt_j=K_B * ROOM_K,
+        visible=N_VISIBLE,
+        parameters=params,
+    )
+    keep = [r for r in rows if r["per"] in ("independent sample", "write") and r["term"] != "supply"]
+    return [{**r, "per": "sample"} if r["per"] == "independent sample" else r for r in keep]
 
 
 def matched_ddpm(circuit: dict, ddpm_rows: list[dict]) -> dict:
@@ -138,7 +126,9 @@ def run_generate(
         src = "−∫V·I dt of the transistor units' bias sources (vdd, vref, vbn) over the protocol"
         energy.insert(2, row("supply (transistor-level)", tcost["supply_j_per_sample"], "J", "sample", src))
     per_sample_j = sum(
-        r["value"] for r in energy if r["unit"] == "J" and r["term"] in ("heat", "readout", "programming")
+        r["value"]
+        for r in energy
+        if r["unit"] == "J" and r["per"] == "sample" and r["term"] in ("heat", "readout", "programming")
     )
     spice_row = rows[0]
     match = matched_ddpm(spice_row, ddpm)
