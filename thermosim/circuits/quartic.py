@@ -63,9 +63,7 @@ class QuarticParams:
         vector_param(self.bias, n, f"{where}.bias", signed=True)
         if self.initial_x is not None:
             vector_param(self.initial_x, n, f"{where}.initial_x", signed=True)
-        for key in ("coupled_j2", "coupled_j4", "coupled_bias"):
-            if getattr(self, key) is not None:
-                vector_param(getattr(self, key), n, f"{where}.{key}", signed=key != "coupled_j4")
+        check_switched(self, n, where)
         if self.coupling is not None:
             j = square_param(self.coupling, f"{where}.coupling")
             if j.shape[0] != n:
@@ -108,7 +106,7 @@ def build_quartic(p: QuarticParams) -> Built:
     v0, g0 = p.v_unit_v, p.g0_s
     bias = [float(b) for b in vector_param(p.bias, n, "bias", signed=True)]
     jm = np.zeros((n, n)) if p.coupling is None else np.asarray(p.coupling, float)
-    after = switched(p, n, np.asarray(bias))
+    after = switched(p, n, (p.j2, p.j4, np.asarray(bias)))
     circuit = Circuit("thermosim quartic")
     plan = NoisePlan()
     psd = 2 * p.kt * g0 * p.c_f * v0**2
@@ -125,16 +123,7 @@ def build_quartic(p: QuarticParams) -> Built:
             terms = f"{2 * dj2!r}*{x}+{4 * dj4!r}*{x}*{x}*{x}+{db!r}"
             force += f"+{gate}*({terms})" if switch else f"+{terms}"
         circuit.raw_spice += f"Bf{i + 1} {u} 0 I={g0 * v0!r}*({force})\n"
-    # couplings: linear transconductors g₀J_ij (a G element costs far less per Newton step than a term
-    # in a B source, whose derivative ngspice differentiates symbolically); when they switch on at
-    # couple_at_s they read a gated copy of each unit's voltage, one small B source per unit
-    if np.any(jm):
-        for j in range(n):
-            if switch and np.any(jm[:, j]):
-                circuit.raw_spice += f"Bg{j + 1} g{j + 1} 0 V={gate}*v({node(j)})\n"
-        for i, j in zip(*np.nonzero(jm), strict=True):
-            ctrl = f"g{j + 1}" if switch else node(j)
-            circuit.raw_spice += f"Gc{i + 1}_{j + 1} {node(i)} 0 {ctrl} 0 {g0 * float(jm[i, j])!r}\n"
+    add_couplings(circuit, jm, g0, gate if switch else None)
     if p.initial_x is not None:
         x0 = vector_param(p.initial_x, n, "initial_x", signed=True)
         circuit.raw_spice += ".ic " + " ".join(f"v({node(i)})={float(x0[i]) * v0!r}" for i in range(n)) + "\n"
@@ -168,16 +157,38 @@ def build_quartic(p: QuarticParams) -> Built:
     )
 
 
-def switched(p: QuarticParams, n: int, bias: np.ndarray):
-    """(J₂, J₄, b) per unit in force from couple_at_s on, or None when no ``coupled_*`` key is set."""
+def check_switched(p, n: int, where: str) -> None:
+    """The ``coupled_*`` keys: n values (or one), J₄ > 0 (V bounded below)."""
+    for key in ("coupled_j2", "coupled_j4", "coupled_bias"):
+        if getattr(p, key) is not None:
+            vector_param(getattr(p, key), n, f"{where}.{key}", signed=key != "coupled_j4")
+
+
+def switched(p, n: int, base: tuple):
+    """(J₂, J₄, b) per unit in force from couple_at_s on — each ``coupled_*`` key of ``p``, or ``base`` where
+    it is not set — or None when none is set."""
     keys = (p.coupled_j2, p.coupled_j4, p.coupled_bias)
     if all(k is None for k in keys):
         return None
-    base = (np.full(n, p.j2), np.full(n, p.j4), bias)
     return tuple(
-        b if k is None else vector_param(k, n, "coupled", signed=True)
+        np.broadcast_to(np.asarray(b, float), n) if k is None else vector_param(k, n, "coupled", signed=True)
         for k, b in zip(keys, base, strict=True)
     )
+
+
+def add_couplings(
+    circuit, jm: np.ndarray, g0: float, gate: str | None = None, ref: str | None = None
+) -> None:
+    """Couplings g₀J_ij as linear transconductors from unit j's voltage (relative to node ``ref``; ground
+    if None) into node u_i. A G element costs far less per Newton step than a term in a B source, whose
+    derivative ngspice differentiates symbolically. With ``gate`` (an expression of time, 0 or 1) they
+    read gated copies of the unit voltages instead, one small B source per unit."""
+    for j in np.flatnonzero(np.any(jm, axis=0)) if gate else ():
+        v = f"v({node(j)})" if ref is None else f"(v({node(j)})-v({ref}))"
+        circuit.raw_spice += f"Bg{j + 1} g{j + 1} 0 V={gate}*{v}\n"
+    for i, j in zip(*np.nonzero(jm), strict=True):
+        ctrl = f"g{j + 1} 0" if gate else f"{node(j)} {ref or 0}"
+        circuit.raw_spice += f"Gc{i + 1}_{j + 1} {node(i)} 0 {ctrl} {g0 * float(jm[i, j])!r}\n"
 
 
 def potential_kt(

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .model import Model, base_force
+from .model import Model, base_force, base_potential
 
 
 def twin(model: Model, n: int, seed: int, snapshots: int = 0) -> dict:
@@ -38,8 +38,7 @@ def twin(model: Model, n: int, seed: int, snapshots: int = 0) -> dict:
     rng = np.random.default_rng(seed)
     amp = np.sqrt(2 * c.kt * c.dt)
     x = np.zeros((n, c.n_units))
-    v0 = lambda y: (c.j2 * y * y + c.j4 * y**4).sum(axis=1)  # noqa: E731
-    heat = v0(x)
+    heat = base_potential(c, x)
     k_total = 2 * c.n_steps
     keep = set(np.linspace(0, k_total, snapshots).round().astype(int)) if snapshots else set()
     snaps = [x.copy()] if 0 in keep else []
@@ -47,7 +46,7 @@ def twin(model: Model, n: int, seed: int, snapshots: int = 0) -> dict:
         force = base_force(c, x) if k <= c.n_steps else model.force(x)
         x = x - force * c.dt + amp * rng.standard_normal(x.shape)
         if k == c.n_steps:
-            heat = heat - v0(x) + model.potential(x)
+            heat = heat - base_potential(c, x) + model.potential(x)
         if k in keep:
             snaps.append(x.copy())
     heat = (heat - model.potential(x)) / c.kt
@@ -64,43 +63,45 @@ class CircuitScale:
     steps_per_unit: int = 100  # noise step τ/100 (twin: Δt = 1e-3; the circuit integrates trapezoidally)
 
 
-def quartic_params(model: Model, replicas: int, scale: CircuitScale):
-    """QuarticParams of ``replicas`` independent copies: untrained units until t_f, trained from t_f on."""
-    from ..circuits.quartic import QuarticParams
-
-    c = model.config
-    eye = np.eye(replicas)
+def trained_terms(model: Model, replicas: int) -> dict:
+    """The switched parameters of ``replicas`` independent copies (block-diagonal couplings), as the
+    keyword arguments both circuit families take."""
     tile = lambda v: tuple(float(a) for a in np.tile(v, replicas))  # noqa: E731
-    coupling = np.kron(eye, model.coupling)
-    return QuarticParams(
+    coupling = np.kron(np.eye(replicas), model.coupling)
+    return {
+        "kt": model.config.kt,
+        "coupling": tuple(tuple(float(a) for a in row) for row in coupling),
+        "coupled_j2": tile(model.j2_units),
+        "coupled_j4": tile(model.j4_units),
+        "coupled_bias": tile(model.bias),
+    }
+
+
+def protocol_sim(model: Model, tau_s: float, seed: int, scale: CircuitScale):
+    """2·t_f of model time at τ/steps_per_unit, all of it recorded (no burn-in)."""
+    from ..spec import SimSpec
+
+    t_stop = 2 * model.config.t_f * tau_s
+    return SimSpec(t_stop_s=t_stop, noise_step_s=tau_s / scale.steps_per_unit, burn_in_s=0.0, seed=seed)
+
+
+def spice_spec(model: Model, replicas: int, seed: int, scale: CircuitScale = CircuitScale()):
+    """The behavioural run: family quartic, untrained units until t_f, trained terms from t_f on."""
+    from ..circuits.quartic import QuarticParams
+    from ..spec import Spec
+
+    c, tau = model.config, scale.c_f / scale.g0_s
+    params = QuarticParams(
         j2=c.j2,
         j4=c.j4,
-        kt=c.kt,
-        bias=0.0,
-        coupling=tuple(tuple(float(a) for a in row) for row in coupling),
-        couple_at_s=c.t_f * scale.c_f / scale.g0_s,
-        coupled_j2=tile(model.j2_units),
-        coupled_j4=tile(model.j4_units),
-        coupled_bias=tile(model.bias),
+        couple_at_s=c.t_f * tau,
         initial_x=0.0,
         c_f=scale.c_f,
         g0_s=scale.g0_s,
         v_unit_v=scale.v_unit_v,
+        **trained_terms(model, replicas),
     )
-
-
-def spice_spec(model: Model, replicas: int, seed: int, scale: CircuitScale = CircuitScale()):
-    """The run spec: 2·t_f of model time at τ/steps_per_unit, all of it recorded (no burn-in)."""
-    from ..spec import SimSpec, Spec
-
-    tau = scale.c_f / scale.g0_s
-    sim = SimSpec(
-        t_stop_s=2 * model.config.t_f * tau,
-        noise_step_s=tau / scale.steps_per_unit,
-        burn_in_s=0.0,
-        seed=seed,
-    )
-    return Spec(name="generative", family="quartic", params=quartic_params(model, replicas, scale), sim=sim)
+    return Spec(name="generative", family="quartic", params=params, sim=protocol_sim(model, tau, seed, scale))
 
 
 def _run_one(args) -> tuple[np.ndarray, dict]:
@@ -199,26 +200,14 @@ def transistor_spec(model: Model, replicas: int, seed: int, fit: dict, scale: Ci
     """
     from ..circuits.cmos.cubic import CmosQuarticParams
     from ..circuits.cmos.network import CmosNetworkParams
-    from ..spec import SimSpec, Spec
+    from ..spec import Spec
 
-    c = model.config
-    base = CmosQuarticParams()
-    tile = lambda v: tuple(float(a) for a in np.tile(v, replicas))  # noqa: E731
-    coupling = np.kron(np.eye(replicas), model.coupling)
+    tau = CmosQuarticParams().tau_s
     params = CmosNetworkParams(
-        n=c.n_units * replicas,
-        kt=c.kt,
-        coupling=tuple(tuple(float(a) for a in r) for r in coupling),
-        couple_at_s=c.t_f * base.tau_s,
-        coupled_j2=tile(model.j2_units),
-        coupled_j4=tile(model.j4_units),
-        coupled_bias=tile(model.bias),
+        n=model.config.n_units * replicas,
+        couple_at_s=model.config.t_f * tau,
         unit_fit=(fit["j2_fit"], fit["j4_fit"], fit["bias_fit"]),
+        **trained_terms(model, replicas),
     )
-    sim = SimSpec(
-        t_stop_s=2 * c.t_f * base.tau_s,
-        noise_step_s=base.tau_s / scale.steps_per_unit,
-        burn_in_s=0.0,
-        seed=seed,
-    )
+    sim = protocol_sim(model, tau, seed, scale)
     return Spec(name="generative_cmos", family="cmos_network", params=params, sim=sim)

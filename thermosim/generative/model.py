@@ -121,6 +121,12 @@ def base_force(config: TrainConfig, x: np.ndarray) -> np.ndarray:
     return x * (2 * config.j2 + 4 * config.j4 * (x * x))  # x*x, not x**2: a float power is 10× slower
 
 
+def base_potential(config: TrainConfig, x: np.ndarray) -> np.ndarray:
+    """V₀(x) = Σ J₂x² + J₄x⁴ of the untrained units, per row."""
+    x2 = x * x
+    return (x2 * (config.j2 + config.j4 * x2)).sum(axis=1)
+
+
 def encode(config: TrainConfig, s: np.ndarray) -> np.ndarray:
     """The fixed point x of ∂V₀(x) = drive·s (monotone in x; Newton from the cube-root guess)."""
     f = config.drive * np.asarray(s, float)

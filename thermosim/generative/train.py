@@ -51,8 +51,8 @@ def hidden_codes(config: TrainConfig, x: np.ndarray, labels: np.ndarray) -> np.n
 
 def path_statistics(
     config: TrainConfig, targets: np.ndarray, rng: np.random.Generator, chunk: int = 100
-) -> tuple[np.ndarray, np.ndarray, int]:
-    """(ZᵀZ, ZᵀY, rows) summed over the noising trajectories of ``targets`` (B × N), all K steps.
+) -> tuple[np.ndarray, np.ndarray]:
+    """(ZᵀZ, ZᵀY) summed over the noising trajectories of ``targets`` (B × N), all K steps.
 
     Cost: K Euler–Maruyama steps of B × N numbers, and the two products in chunks of ``chunk`` steps.
     """
@@ -73,7 +73,7 @@ def path_statistics(
         dz, dy = reverse_sums(config, np.concatenate([prev[None], xs[:-1]]).reshape(-1, n), xs.reshape(-1, n))
         zz += dz
         zy += dy
-    return zz, zy, b * config.n_steps
+    return zz, zy
 
 
 def reverse_sums(config: TrainConfig, x: np.ndarray, x_next: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -163,7 +163,7 @@ def train(
         ezz, ezy = np.zeros_like(acc[0]), np.zeros_like(acc[1])
         for start in range(0, len(order), config.batch):
             idx = order[start : start + config.batch]
-            zz, zy, _ = path_statistics(config, targets[idx], rng)
+            zz, zy = path_statistics(config, targets[idx], rng)
             ezz += zz
             ezy += zy
             if config.optimizer == "adam":

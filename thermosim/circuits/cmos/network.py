@@ -24,7 +24,8 @@ from PySpice.Spice.Netlist import Circuit
 from ...spec import SpecError
 from ...spice.noise import NoisePlan
 from .. import Built, register
-from ..rc import Scalar_or_list, square_param, vector_param
+from ..quartic import add_couplings, check_switched, switched
+from ..rc import Scalar_or_list, square_param
 from . import inline_card
 from .cubic import SUPPLIES, CmosQuarticParams, _core, design
 
@@ -45,9 +46,7 @@ class CmosNetworkParams(CmosQuarticParams):
             raise SpecError(f"{where}.n must be between 1 and 4096, got {self.n}")
         if self.coupling is not None and square_param(self.coupling, f"{where}.coupling").shape[0] != self.n:
             raise SpecError(f"{where}.coupling must be {self.n}×{self.n}")
-        for key in ("coupled_j2", "coupled_j4", "coupled_bias"):
-            if getattr(self, key) is not None:
-                vector_param(getattr(self, key), self.n, f"{where}.{key}", signed=key != "coupled_j4")
+        check_switched(self, self.n, where)
         if self.unit_fit is not None and len(self.unit_fit) != 3:
             raise SpecError(f"{where}.unit_fit must be (J2, J4, b), got {self.unit_fit}")
 
@@ -63,26 +62,20 @@ def build_cmos_network(p: CmosNetworkParams) -> Built:
     psd = 2 * p.kt * p.g0_s * p.c_f * v0**2
     fit = p.unit_fit if p.unit_fit is not None else (p.j2, p.j4, 0.0)
     gate = f"(time>={p.couple_at_s!r}?1:0)"
+    after = switched(p, n, fit)  # the trained per-unit values; the cells realise ``fit`` themselves
     for i in range(n):
         _core(p, circuit, nmos, pmos, d, unit=str(i + 1), supplies=i == 0)
         u = f"u{i + 1}"
         plan.capacitor(circuit, f"c{i + 1}", u, p.c_f)
         plan.white(u, None, psd, f"kT={p.kt:g}")
-        target = [
-            float(vector_param(v, n, "coupled", signed=True)[i]) if v is not None else f
-            for v, f in zip((p.coupled_j2, p.coupled_j4, p.coupled_bias), fit, strict=True)
-        ]
-        dj2, dj4, db = (t - f for t, f in zip(target, fit, strict=True))
+        dj2, dj4, db = (float(a[i]) - f for a, f in zip(after, fit, strict=True)) if after else (0, 0, 0)
         if any((dj2, dj4, db)):
             x = f"((v({u})-{vref!r})/{v0!r})"
             circuit.raw_spice += (
                 f"Bx{i + 1} {u} 0 I={g0 * v0!r}*{gate}*({2 * dj2!r}*{x}+{4 * dj4!r}*{x}*{x}*{x}+{db!r})\n"
             )
     jm = np.zeros((n, n)) if p.coupling is None else np.asarray(p.coupling, float)
-    for j in np.flatnonzero(np.any(jm, axis=0)):
-        circuit.raw_spice += f"Bg{j + 1} g{j + 1} 0 V={gate}*(v(u{j + 1})-{vref!r})\n"
-    for i, j in zip(*np.nonzero(jm), strict=True):
-        circuit.raw_spice += f"Gc{i + 1}_{j + 1} u{i + 1} 0 g{j + 1} 0 {g0 * float(jm[i, j])!r}\n"
+    add_couplings(circuit, jm, g0, gate, ref="vref")
     circuit.raw_spice += ".ic " + " ".join(f"v(u{i + 1})={vref!r}" for i in range(n)) + "\n"
     curvature = 2 * p.j2 + 12 * p.j4 * 3 * p.kt
     return Built(
