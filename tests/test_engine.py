@@ -173,12 +173,19 @@ def test_foreign_netlist_with_control_block(tmp_path):
 
 
 def test_referenced_files_are_found():
-    from thermosim.netlist_io import referenced_files
+    from thermosim.spice.guard import scan_text
 
     text = (
         '.include models/nmos.lib\n.lib "corners.lib" tt\n.model m filesource(file="n.txt" amplstep=false)\n'
+        ".lib tt\n* file=comment.txt\n"
     )
-    assert referenced_files(text + ".include /abs/x.lib\n") == ["models/nmos.lib", "corners.lib", "n.txt"]
+    refs = scan_text(text, "x.cir")
+    assert [(r.path, r.netlist, r.maybe_section) for r in refs] == [
+        ("models/nmos.lib", True, False),
+        ("corners.lib", True, False),
+        ("n.txt", False, False),
+        ("tt", True, True),
+    ]
 
 
 def test_control_tran_command_becomes_a_card(tmp_path):

@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT, thermosim
+from thermosim.results import MARKER
 
 pytestmark = pytest.mark.ngspice
 
@@ -52,7 +53,11 @@ def error_line(p: subprocess.CompletedProcess, code: int = 2) -> str:
 
 def no_litter(directory: Path) -> None:
     """No staging directory or temporary file anywhere below ``directory``."""
-    left = [p for p in directory.rglob("*") if p.name.startswith(".") or ".partial" in p.name]
+    left = [
+        p
+        for p in directory.rglob("*")
+        if (p.name.startswith(".") and p.name != MARKER) or ".partial" in p.name
+    ]
     assert not left, left
 
 
@@ -332,6 +337,7 @@ def test_killed_worker_fails_the_rest_then_resume_completes(tmp_path, sweep_spec
 def test_sweep_point_that_cannot_be_written(tmp_path, sweep_spec, immutable):
     out = tmp_path / "o"
     (out / "points").mkdir(parents=True)
+    (out / MARKER).write_text("a sweep folder of thermosim's\n")
     immutable(out / "points")
     p = thermosim("sweep", str(sweep_spec), "--workers", "1", "--out", str(out), cwd=tmp_path)
     line = error_line(p)

@@ -63,9 +63,8 @@ def bench_engine(
                 raise RuntimeError(f"thermosim run failed: {p.stderr.strip()}")
             ppn = json.loads(p.stdout)["points_per_noise_sample"]
             t0 = time.perf_counter()
-            subprocess.run(
-                ["ngspice", "-b", "-r", "out.raw", "circuit.cir"], cwd=tmp, capture_output=True, check=True
-            )
+            bare = ["ngspice", "-n", "-b", "-r", "out.raw", "circuit.cir"]
+            subprocess.run(bare, cwd=tmp, capture_output=True, check=True)
             ns.append(time.perf_counter() - t0)
             if verbose:
                 print(

@@ -37,10 +37,12 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _seed(text: str) -> int:
-    """A noise seed: an integer >= 0."""
+    """A noise seed: an integer from 0 to 2**64 - 1."""
+    from .spec import MAX_SEED
+
     value = int(text)  # argparse turns a ValueError into "invalid integer value"
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be an integer >= 0, got {value}")
+    if not 0 <= value <= MAX_SEED:
+        raise argparse.ArgumentTypeError(f"must be an integer from 0 to 2**64 - 1, got {value}")
     return value
 
 
@@ -69,7 +71,9 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--seed", type=_seed, help="noise seed (default: the spec's sim.seed)")
     r.add_argument("--out", type=Path, help="output directory (default results/<name>)")
     r.add_argument("--json", action="store_true", help="print one JSON object of the metrics on stdout")
-    r.add_argument("--probe", nargs="+", metavar="NODE", help="nodes to analyse in a .cir netlist")
+    r.add_argument(
+        "--probe", nargs="+", action="extend", metavar="NODE", help="nodes to analyse in a .cir netlist"
+    )
     r.add_argument("--no-plots", action="store_true", help="skip the figures")
     r.add_argument("--keep-run-dir", action="store_true", help="keep ngspice's run directory")
     r.set_defaults(func=cmd_run)
@@ -216,7 +220,9 @@ def _parser() -> argparse.ArgumentParser:
 
 def cmd_compare(args) -> int:
     from .compare import json_rows, markdown, run_compare
+    from .results import claim_output_dir
 
+    claim_output_dir(args.out)
     result = run_compare(args.out, seed=args.seed, log=sys.stderr)
     if args.json:
         print(json.dumps({**result, "rows": json_rows(result)}, default=str))

@@ -42,14 +42,3 @@ def prepare_foreign(text: str) -> tuple[str, list[str]]:
     if not any(re.match(r"^\s*\.tran\s", x, re.I) for x in out):
         raise ValueError("the netlist has no .tran analysis (thermosim analyses transient noise runs)")
     return "\n".join(out) + "\n", notes
-
-
-def referenced_files(text: str) -> list[str]:
-    """Relative paths a netlist reads: ``.include``/``.inc``/``.lib`` targets and ``file=`` parameters."""
-    found = []
-    for line in text.splitlines():
-        m = re.match(r"^\s*\.(?:include|inc|lib)\s+[\"']?([^\s\"']+)", line, re.I)
-        if m:
-            found.append(m.group(1))
-        found += re.findall(r"\bfile\s*=\s*[\"']?([^\s\"')]+)", line, re.I)
-    return [f for f in dict.fromkeys(found) if not f.startswith("/")]

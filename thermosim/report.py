@@ -16,10 +16,11 @@ DEMO_SWEEPS = ["noise_step", "gauss4_temperature", "spu8_damping", "quartic_kt",
 
 def demo(out: Path) -> int:
     """Run every demo spec, write results/<name>/ and results/REPORT.md; exit 1 if a check failed."""
-    from .results import atomic_write_text
+    from .results import atomic_write_text, claim_output_dir
     from .runs import run_spec, summary_table
     from .spec import load_spec
 
+    claim_output_dir(out, "demo folder")
     stages = len(DEMO_SPECS) + len(DEMO_SWEEPS) + 5  # + cmos/energy sections, compare, generative, linalg
     done = [0]
     t0 = time.perf_counter()

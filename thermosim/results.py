@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -54,3 +55,65 @@ def _jsonable(o):
     if isinstance(o, Path):
         return str(o)
     raise TypeError(f"not JSON serialisable: {type(o).__name__}")
+
+
+# A folder thermosim writes carries this file; only such a folder (or an empty one) is ever replaced.
+MARKER = ".thermosim-output"
+_MARKER_TEXT = "This folder was written by thermosim, which may replace it on the next run.\n"
+
+
+def check_output_dir(out: Path, what: str = "output folder") -> Path:
+    """Refuse (ValueError, one line) an output folder thermosim must not write into or replace.
+
+    Allowed: a path that does not exist yet, an empty folder, or a folder thermosim wrote (it holds
+    MARKER). Refused: '.', '..', the working directory or any folder above it, the home and root folders,
+    a symbolic link, a file, and any other existing folder — whose contents are left untouched.
+    """
+    out = Path(out)
+    if out.name in ("", ".", "..") or str(out).endswith(("/.", "/..")):
+        raise ValueError(f"{what} '{out}' is not a folder name thermosim can write (give a new folder)")
+    if out.is_symlink():
+        raise ValueError(f"{what} '{out}' is a symbolic link; refused (give a real folder)")
+    real = out.resolve()
+    cwd = Path.cwd().resolve()
+    if real == cwd or real in cwd.parents or real == Path.home().resolve() or real == Path(real.anchor):
+        raise ValueError(f"{what} '{out}' is the working, home or root folder or above it; refused")
+    if not out.exists():
+        return out
+    if not out.is_dir():
+        raise ValueError(f"{what} '{out}' exists and is not a folder; refused (nothing was changed)")
+    if not _marked(out) and any(out.iterdir()):
+        raise ValueError(
+            f"{what} '{out}' is an existing folder thermosim did not write (no {MARKER} file); refused, "
+            "nothing in it was changed: give a new or empty folder"
+        )
+    return out
+
+
+def claim_output_dir(out: Path, what: str = "output folder") -> Path:
+    """:func:`check_output_dir`, then create the folder (and its parents) and mark it as thermosim's."""
+    out = check_output_dir(out, what)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        if not _marked(out):
+            atomic_write_text(out / MARKER, _MARKER_TEXT)
+    except OSError as err:
+        raise OSError(err.errno, f"cannot write {what} {out}: {err.strerror}") from None
+    return out
+
+
+def replace_dir(stage: Path, out: Path) -> None:
+    """Move the finished folder ``stage`` to ``out``, replacing ``out`` only if it is thermosim's or empty."""
+    check_output_dir(out)
+    atomic_write_text(stage / MARKER, _MARKER_TEXT)
+    if out.exists():
+        if _marked(out):
+            shutil.rmtree(out)
+        else:
+            out.rmdir()  # empty (checked above); fails rather than delete anything that appeared since
+    stage.rename(out)
+
+
+def _marked(folder: Path) -> bool:
+    m = folder / MARKER
+    return m.is_file() and not m.is_symlink()

@@ -15,8 +15,10 @@ from tqdm import tqdm
 from .analysis.gaussian import compare_gaussian
 from .analysis.stats import resample_uniform
 from .experiment import prepare, simulate
-from .netlist_io import prepare_foreign, referenced_files
-from .results import atomic_savez, atomic_write_json, atomic_write_text
+from .netlist_io import prepare_foreign
+from .results import atomic_savez, atomic_write_json, atomic_write_text, check_output_dir, replace_dir
+from .spec import is_plain_name
+from .spice.guard import check_netlist
 from .spice.runner import ngspice_version, run_netlist
 
 RESULTS = Path("results")
@@ -27,7 +29,7 @@ def run_spec(spec, seed=None, out=None, plots=True, keep=False, quiet=False) -> 
     seed = spec.sim.seed if seed is None else seed
     prep = prepare(spec)
     ngspice_version()  # fail before any output when ngspice is missing
-    out = Path(out) if out else RESULTS / spec.name
+    out = check_output_dir(Path(out) if out else RESULTS / spec.name)  # before minutes of simulation
     if not quiet:
         print(
             f"[thermosim] {spec.name}: {prep.n_steps:,} noise steps of {prep.noise_step_s:.3g} s, "
@@ -55,8 +57,10 @@ def run_spec(spec, seed=None, out=None, plots=True, keep=False, quiet=False) -> 
 def write_outputs(out: Path, netlist: str, netlist_name: str, metrics, samples, times, plots: bool) -> None:
     """Everything goes to a staging directory first, then replaces ``out`` in one rename.
 
-    A write that fails (read-only or full disk, a path through a file) removes the staging directory
-    and raises OSError naming ``out``: the previous results, if any, are left as they were.
+    ``out`` is replaced only if thermosim wrote it (results.MARKER) or it is empty; any other existing
+    folder is refused with nothing in it changed. A write that fails (read-only or full disk, a path
+    through a file) removes the staging directory and raises OSError naming ``out``: the previous
+    results, if any, are left as they were.
     """
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -66,25 +70,19 @@ def write_outputs(out: Path, netlist: str, netlist_name: str, metrics, samples, 
     try:
         stage.chmod(0o755)
         atomic_write_text(stage / netlist_name, netlist)
-        atomic_savez(
-            stage / "samples.npz",
-            samples=samples,
-            t_s=times,
-            variables=np.array(metrics["variables"]),
-            seed=np.array(metrics["seed"] or -1),
-        )
+        seed = {} if metrics["seed"] is None else {"seed": np.array(metrics["seed"], dtype=np.uint64)}
+        variables = np.array(metrics["variables"])
+        atomic_savez(stage / "samples.npz", samples=samples, t_s=times, variables=variables, **seed)
         if plots:
             from .plots import run_figures
 
             metrics["figures"] = run_figures(metrics, samples, stage)
         atomic_write_json(stage / "metrics.json", metrics)
-        if out.exists():
-            shutil.rmtree(out)
-        stage.rename(out)
+        replace_dir(stage, out)
     except OSError as err:
         shutil.rmtree(stage, ignore_errors=True)
         raise OSError(err.errno, f"cannot write the results to {out}: {err.strerror}") from None
-    except BaseException:
+    except BaseException:  # a refused folder (ValueError), an interrupt: no staging folder left behind
         shutil.rmtree(stage, ignore_errors=True)
         raise
 
@@ -93,20 +91,25 @@ def run_netlist_file(path: Path, probes=None, out=None, keep=False) -> dict:
     """Run a netlist written by anyone as is (see netlist_io) and analyse the probed node voltages."""
     if not path.is_file():
         raise ValueError(f"{path}: no such netlist file")
+    if out is None and not is_plain_name(path.stem):
+        raise ValueError(f"{path}: the file name cannot name a results folder; give one with --out")
+    out = check_output_dir(Path(out) if out else RESULTS / path.stem)
     try:
         text, notes = prepare_foreign(path.read_text(errors="replace"))
     except ValueError as err:
         raise ValueError(f"{path}: {err}") from None
     for note in notes:
         print(f"[thermosim] {path.name}: {note}", file=sys.stderr)
+    # every file it reads (includes of includes, libraries, file= data) must lie in its folder and hold
+    # no control script; the checked files go along with it into the run directory
+    files = check_netlist(text, path.parent, source=str(path))
     t0 = time.perf_counter()
-    run_dir = Path(tempfile.mkdtemp(prefix=f"thermosim-{path.stem}-"))
-    # the files the netlist reads by relative path (includes, filesource data) go along with it
-    for rel in referenced_files(text):
+    run_dir = Path(tempfile.mkdtemp(prefix="thermosim-netlist-"))
+    for rel, _ in files:
         src = path.parent / rel
         if src.is_file():
             (run_dir / rel).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(src, run_dir / rel)
+            shutil.copyfile(src, run_dir / rel)  # contents only: no symlink, no mode bits carried over
     res = run_netlist(text, run_dir, keep=keep)
     volts = [n for n, ty in zip(res.plot.names, res.plot.types, strict=True) if ty == "voltage"]
     probes = [f"v({p.lower()})" if not p.lower().startswith("v(") else p.lower() for p in (probes or [])]
@@ -140,7 +143,6 @@ def run_netlist_file(path: Path, probes=None, out=None, keep=False) -> dict:
         "checks": [],
         "passed": True,
     }
-    out = Path(out) if out else RESULTS / path.stem
     write_outputs(out, text, path.name, metrics, x, np.arange(len(x)) * dt + burn, False)
     return metrics
 

@@ -36,6 +36,9 @@ MAX_NOISE_STEPS = 200_000_000
 MAX_NODES = 4096
 # a spec name becomes results/<name>/ and netlists/<name>.cir: a plain file name, no path
 _NAME = re.compile(r"[A-Za-z0-9_+-][A-Za-z0-9_.+-]*")
+# and a short one: it also names <name>.cir, the noise files and staging folders (file names ≤ 255 bytes)
+MAX_NAME = 100
+MAX_SEED = 2**64 - 1  # numpy's seed words are unsigned 64-bit; samples.npz stores the seed as uint64
 
 
 class SpecError(ValueError):
@@ -64,8 +67,8 @@ class SimSpec:
         if self.noise_step_s != "auto":
             check_steps(self.t_stop_s, self.noise_step_s, where)
         positive(self.timeout_s, f"{where}.timeout_s")
-        if self.seed < 0:
-            raise SpecError(f"{where}.seed must be >= 0, got {self.seed}")
+        if not 0 <= self.seed <= MAX_SEED:
+            raise SpecError(f"{where}.seed must be an integer from 0 to 2**64 - 1, got {self.seed}")
 
 
 @dataclass(frozen=True)
@@ -114,12 +117,17 @@ def positive(value: float, key: str, allow_zero: bool = False) -> None:
         raise SpecError(f"{key} must be {'>= 0' if allow_zero else '> 0'}, got {float(value)!r}")
 
 
+def is_plain_name(value: Any) -> bool:
+    """True for a name that can become a file or folder name: letters, digits, _ - + . (not first), ≤ 100."""
+    return isinstance(value, str) and len(value) <= MAX_NAME and bool(_NAME.fullmatch(value))
+
+
 def plain_name(value: Any, key: str) -> str:
-    """A name that becomes a file or directory name (results/<name>/): letters, digits, _ - + . only."""
-    if not isinstance(value, str) or not _NAME.fullmatch(value):
+    """A name that becomes a file or directory name (results/<name>/), else SpecError naming ``key``."""
+    if not is_plain_name(value):
         raise SpecError(
-            f"{key} = {value!r} must be a plain file name (letters, digits, '_', '-', '+', '.'; "
-            "it names the results directory)"
+            f"{key} = {printable(repr(value))[:120]} must be a plain file name of at most {MAX_NAME} "
+            "characters (letters, digits, '_', '-', '+', '.' not first; it names the results directory)"
         )
     return value
 
@@ -156,6 +164,8 @@ def read_toml(path: Path) -> dict:
         return tomllib.loads(Path(path).read_text())
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
         raise SpecError(f"{path}: not valid TOML: {err}") from None
+    except RecursionError:  # tomllib parses arrays and tables recursively
+        raise SpecError(f"{path}: arrays or tables nested too deeply to read") from None
     except OSError as err:
         raise SpecError(f"{path}: cannot read: {err.strerror}") from None
 

@@ -14,16 +14,21 @@ A sweep spec (circuits/sweeps/NAME.toml)::
     key = "sim.noise_step_s"
     values = [5e-7, 2e-7, 1e-7]        # or start/stop/num (spacing "linear"|"log"), or random = n, low, high
 
-Every point × replica is content-addressed — sha256 of (netlist text, seed, thermosim version,
-burn-in) — and its result is written atomically to points/<key>.json by the parent process as soon as
-it arrives, so a killed sweep loses only the points in flight and ``--resume`` reuses every finished
-one. Workers only compute (``run_point``); they never write into the sweep directory.
+Every point × replica is content-addressed (:func:`point_key`: the fully resolved spec — theory inputs
+such as an assumed temperature included, which the netlist may not show — the netlist text, the seed,
+the resolved noise step and burn-in, the code and the ngspice version) and its result is written
+atomically to points/<key>.json by the parent process as soon as it arrives, so a killed sweep loses
+only the points in flight and ``--resume`` reuses every finished one (an exact match only).
+Workers only compute (``run_point``); they never write into the sweep directory.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import hashlib
 import itertools
+import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -283,11 +288,49 @@ def points(sweep: Sweep) -> list[Point]:
         prep = prepare(spec_from_table(table))
         for r in range(sweep.replicas):
             seed = sweep.seed + r + (i * sweep.replicas if sweep.independent_seeds else 0)
-            # what determines a result: netlist, seed, code, and the burn-in (which the netlist lacks)
-            ident = f"{prep.netlist}\0{seed}\0{__version__}\0{prep.burn_in_s!r}"
-            key = hashlib.sha256(ident.encode()).hexdigest()[:20]
+            key = point_key(prep, seed)
             out.append(Point(index=i, replica=r, seed=seed, params=params, table=table, key=key))
     return out
+
+
+def point_key(prep, seed: int) -> str:
+    """The content address of one run: sha256 over everything that can change its result or verdict.
+
+    That is the fully resolved spec (every parameter with its default filled in: the theory's inputs
+    are there even where the netlist does not show them), the netlist text (model cards inlined), the
+    seed, the resolved noise step and burn-in, a digest of thermosim's own source and ngspice's version.
+    """
+    from .spice.runner import ngspice_version
+
+    spec = prep.spec
+    ident = {
+        "spec": {
+            "name": spec.name,
+            "family": spec.family,
+            "circuit": dataclasses.asdict(spec.params),
+            "sim": dataclasses.asdict(spec.sim),
+            "energy": dataclasses.asdict(spec.energy),
+        },
+        "netlist": prep.netlist,
+        "seed": seed,
+        "noise_step_s": prep.noise_step_s,
+        "n_steps": prep.n_steps,
+        "burn_in_s": prep.burn_in_s,
+        "code": code_digest(),
+        "ngspice": ngspice_version(),
+    }
+    text = json.dumps(ident, sort_keys=True, default=repr)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+@functools.cache
+def code_digest() -> str:
+    """sha256 of thermosim's own source files (path and bytes): a changed line changes every key."""
+    root = Path(__file__).resolve().parent
+    h = hashlib.sha256(__version__.encode())
+    for f in sorted(root.rglob("*.py")):
+        h.update(f.relative_to(root).as_posix().encode() + b"\0" + f.read_bytes() + b"\0")
+    return h.hexdigest()
 
 
 def run_point(table: dict, seed: int) -> dict:

@@ -13,7 +13,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from .results import atomic_write_json, atomic_write_text
+from .results import atomic_write_json, atomic_write_text, check_output_dir, claim_output_dir
 from .sweep import Point, Sweep, metric_value, points, run_point, summarize
 
 
@@ -71,6 +71,7 @@ def run_sweep(
 
     Returns {"computed", "reused", "failed", "total", "wall_s"}.
     """
+    check_output_dir(out, "sweep folder")  # a folder of the user's is refused before any work
     pts = points(sweep)
     pdir = out / "points"
     todo = [p for p in pts if not (resume and _finished(pdir / f"{p.key}.json"))]
@@ -78,6 +79,7 @@ def run_sweep(
     failed = 0
     # connect to the executor before writing anything: a bad scheduler address leaves no directory behind
     with make_executor(workers, dask, scheduler) if todo else contextlib.nullcontext() as ex:
+        claim_output_dir(out, "sweep folder")
         pdir.mkdir(parents=True, exist_ok=True)
         atomic_write_json(out / "sweep.json", _describe(sweep))
         print(

@@ -82,9 +82,11 @@ def run_command(args, log=sys.stderr) -> dict:
     )
     nonideal = {k: getattr(args, k) for k in NONIDEAL_KEYS if getattr(args, k, None) is not None}
     out_dir = Path(args.out) if args.out else Path("results") / "linalg" / kind
+    from ..results import check_output_dir, claim_output_dir
     from ..spice.runner import ngspice_version
 
     ngspice_version()  # a missing simulator fails before any work
+    check_output_dir(out_dir)  # a folder of the user's is refused before any work, and left as it was
     if kind == "mismatch":
         if len(probs) != 1:
             raise ValueError("mismatch takes one matrix (--matrix FILE.npy or a single --random d)")
@@ -128,6 +130,7 @@ def run_command(args, log=sys.stderr) -> dict:
         summary |= {"kind": kind, "circuit": args.circuit, "nonideal": nonideal}
     from ..plots import save
 
+    claim_output_dir(out_dir)
     for name, ax in figures.items():  # everything computed: now write, each file atomically
         save(ax, out_dir / name)
     atomic_write_json(out_dir / "linalg.json", res | {"summary": summary})

@@ -115,7 +115,9 @@ class NoisePlan:
         an increment's variance by q²/12, a relative 1e-19.
         """
         rms = np.sqrt((self.mixing(noise_step_s) ** 2).sum(axis=1))
-        return np.where(rms > 0, rms * 2.0**-30, 1.0)
+        q = np.where(rms > 0, rms * 2.0**-30, 1.0)
+        # 12 significant digits: the netlist shows them, and must not change with a BLAS build's last bits
+        return np.array([float(f"{v:.12g}") for v in q])
 
     def groups(self) -> list[range]:
         """Node index ranges, one per filesource instance and noise file (≤ MAX_PORTS each)."""

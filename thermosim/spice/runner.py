@@ -23,6 +23,7 @@ from functools import cache
 from pathlib import Path
 
 from .errors import SpiceError
+from .guard import check_netlist, ngspice_env
 from .raw import RawPlot, read_raw
 
 INSTALL_HINT = "install it with `apt-get install -y ngspice` (or `make setup`)"
@@ -47,6 +48,10 @@ _CAUSES = [
         "ngspice could not parse the netlist",
     ),
     (r"cannot open|could not open|file not found|no such file", "ngspice could not open a file"),
+    (
+        r"rawfile write error|no space left on device|disk quota exceeded",
+        "ngspice could not write its raw file (is the disk full or the temporary folder not writable?)",
+    ),
     (r"simulation\(s\) aborted|simulation interrupted", "ngspice aborted the simulation"),
 ]
 # these end a transient even when ngspice exits 0 in batch mode
@@ -69,7 +74,8 @@ class RunResult:
 def ngspice_version() -> str:
     """ngspice's version string, e.g. ``"39"``; raises SpiceError if ngspice is missing."""
     exe = _ngspice()
-    out = subprocess.run([exe, "--version"], capture_output=True, text=True, timeout=30).stdout
+    env = ngspice_env(home=Path(os.devnull))
+    out = subprocess.run([exe, "-n", "--version"], capture_output=True, text=True, timeout=30, env=env).stdout
     m = re.search(r"ngspice-?\s*([0-9][0-9.+a-z-]*)", out)
     return m.group(1) if m else "unknown"
 
@@ -100,7 +106,13 @@ def run_netlist(
     ``noise_blocks`` (lists of text chunks, one per name in ``noise_files``) are streamed into
     ``run_dir/<name>`` through FIFOs while ngspice runs, so generating noise overlaps the simulation and
     costs no disk. On success the run directory is removed unless ``keep``; on failure it is kept and
-    named in the error. ``analysis="dc"`` reads a DC sweep's plot instead (its first vector is the swept
+    named in the error; on an interrupt (Ctrl-C) it is removed unless ``keep``.
+
+    Before ngspice starts, the netlist and every file it includes are checked (:mod:`.guard`): a control
+    block, a script header or a path that leaves ``run_dir`` is refused. ngspice runs with ``-n`` (no
+    ``.spiceinit``) in a minimal environment, so nothing but the checked files decides what it does.
+
+    ``analysis="dc"`` reads a DC sweep's plot instead (its first vector is the swept
     source's value, e.g. ``v-sweep``).
     """
     exe = _ngspice()
@@ -111,19 +123,20 @@ def run_netlist(
     net_path.write_text(netlist)
     for p in (raw_path, log_path):
         p.unlink(missing_ok=True)
+    check_netlist(netlist, run_dir, source=str(net_path))
     writer = None
     if noise_blocks is not None:
         if not noise_files:
             raise ValueError("noise_blocks needs noise_files")
         writer = _NoiseFeeder([run_dir / n for n in noise_files], noise_blocks)
-    env = dict(os.environ, OMP_NUM_THREADS="1")
+    env = ngspice_env(home=run_dir)
     usage0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     proc = timer = None
     try:
         with open(log_path, "w") as log_f:
             proc = subprocess.Popen(
-                _dies_with_parent([exe, "-b", "-r", RAW, NETLIST]),
+                _dies_with_parent([exe, "-n", "-b", "-r", RAW, NETLIST]),
                 cwd=run_dir,
                 stdout=log_f,
                 stderr=subprocess.STDOUT,
@@ -146,10 +159,14 @@ def run_netlist(
                 raise SpiceError(
                     f"ngspice timed out after {timeout_s:g} s ({limit})", netlist=net_path, log=log_path
                 )
-    except BaseException:  # interrupted (Ctrl-C) or failed while ngspice runs: it must not run on
+    except BaseException as err:  # interrupted (Ctrl-C) or failed while ngspice runs: it must not run on
         if proc is not None and proc.poll() is None:
             proc.kill()
             proc.wait()
+        if isinstance(err, KeyboardInterrupt) and not keep:
+            if writer:
+                writer.finish()
+            shutil.rmtree(run_dir, ignore_errors=True)  # a partial raw file is no result
         raise
     finally:
         if timer is not None:

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ...spec import CIRCUITS_DIR, SpecError, positive
+from ...spice.errors import SpiceError
+from ...spice.guard import scan_text
 
 MODELS_DIR = CIRCUITS_DIR / "models"
 DEFAULT_CARD = "cmos_0p5um_level1.lib"
@@ -112,13 +114,27 @@ def parse_card(text: str) -> dict:
 
 
 def load_card(name: str, key: str = "circuit.model_card") -> Card:
-    """A model card by file name in circuits/models/ (or a path); SpecError naming the key if unusable."""
+    """A model card by file name in circuits/models/ (or a path); SpecError naming the key if unusable.
+
+    The card is inlined into the netlist, so it is checked as ngspice would read it: a control block or
+    script header is refused (it could run commands), and so are includes (a card must be self-contained).
+    """
     p = Path(name)
     path = p if p.is_absolute() or p.parent != Path(".") else MODELS_DIR / p
     if not path.is_file():
         known = ", ".join(sorted(x.name for x in MODELS_DIR.glob("*"))) if MODELS_DIR.is_dir() else "none"
         raise SpecError(f"{key} = {name!r}: no such model card ({path}; known: {known})")
-    text = path.read_text()
+    try:
+        text = path.read_text()
+        refs = scan_text(text, str(path))
+    except (OSError, UnicodeDecodeError) as err:
+        raise SpecError(f"{key} = {name!r}: cannot read {path}: {err}") from None
+    except SpiceError as err:
+        raise SpecError(f"{key} = {name!r}: {err}") from None
+    for r in (r for r in refs if r.netlist and not r.maybe_section):
+        raise SpecError(
+            f"{key} = {name!r}: {path}:{r.line} includes '{r.path}'; a model card must be self-contained"
+        )
     models = parse_card(text)
     if not models:
         raise SpecError(f"{key} = {name!r}: {path} has no .model statement")
