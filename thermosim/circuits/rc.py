@@ -249,6 +249,7 @@ def build_rc(p: RCParams) -> Built:
         info=info,
         parameters=int(np.count_nonzero(np.triu(g))) + (0 if p.bias_a is None else n),
         kt_j=K_B * (p.temperature_k if p.noise == "thermal" else p.noise_temperature_k),
+        linear=True,
     )
 
 

@@ -188,4 +188,5 @@ def build_rlc(p: RLCParams) -> Built:
         info=info,
         parameters=int(np.count_nonzero(np.triu(cm))),
         kt_j=K_B * t_noise,
+        linear=True,
     )

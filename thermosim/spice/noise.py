@@ -29,6 +29,14 @@ from ..physics import johnson_current_psd
 # Fixed-step transient: the LTE tolerances are relaxed so ngspice never shortens a step on its own
 # (a truncation-error estimate is meaningless on a white-noise-driven path); Newton failures still cut.
 TRAN_OPTIONS = "trtol=1e6 chgtol=1"
+# ngspice 39 ends a transient when its clock (a running sum of the steps) is within MINBREAK of t_stop, but
+# treats a clock within 100 ULPs of t_stop as sitting ON the final breakpoint, whose next step is then
+# 0.1 × (distance to the next breakpoint) = 0: "Timestep too small; timestep = 0" after the last point. Its
+# default MINBREAK, 1e-10 × the step, is narrower than 100 ULPs once a run has more than ~5000 steps, and
+# the clock's rounding drift (≈ 1e-4 of a step per 1e6 steps) lands in that gap now and then. A MINBREAK of
+# 1e-13 × t_stop (≥ 4.5 × 100 ULPs for any t_stop, ≤ 2e-5 of a step for 2e8 steps) closes the gap.
+MINBREAK_OF_STOP = 1e-13
+NGSPICE_MINBREAK_OF_STEP = 1e-10  # ngspice's own default (10 × delmin, delmin = 1e-11 × the step)
 # ngspice 39 starts a transient with a step of tstep/100 and doubles it; with tstep = 100/128 of the
 # noise step the ramp lands exactly on t = 1 noise step, so every later step is on the noise grid.
 TSTEP_FRACTION = 100 / 128
@@ -39,6 +47,17 @@ DRIVE_PREFIX = "nz_"
 # most MAX_PORTS columns: the step index (≤ 11 characters) plus ≤ 16 characters per value stays < 512.
 MAX_PORTS = 24
 MAX_VALUE = 10**14  # |w| beyond this would need more than 16 characters
+
+
+def tran_options(t_stop_s: float, step_s: float) -> str:
+    """The ``.options`` of a fixed-step noise transient of ``t_stop_s`` with steps of ``step_s`` (s).
+
+    ``TRAN_OPTIONS`` plus ``minbreak = max(1e-13·t_stop, 1e-10·step)`` (s): the end of the run then
+    never falls between ngspice's two end-of-run tolerances (see ``MINBREAK_OF_STOP``). For runs shorter
+    than 1000 steps this is ngspice's own default. Cost O(1).
+    """
+    minbreak = max(MINBREAK_OF_STOP * t_stop_s, NGSPICE_MINBREAK_OF_STEP * step_s)
+    return f"{TRAN_OPTIONS} minbreak={minbreak!r}"
 
 
 @dataclass(frozen=True)
