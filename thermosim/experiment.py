@@ -230,7 +230,7 @@ def simulate(
         "grid_alignment": alignment,
         "variables": names,
         **metrics,
-        "mean_theory": np.asarray(mean_theory).tolist() if metrics["cov_theory"] else None,
+        "mean_theory": np.asarray(mean_theory).tolist() if metrics["var_theory"] else None,
         "samples_sha256": hashlib.sha256(np.ascontiguousarray(samples, "<f8").tobytes()).hexdigest(),
         **family_metrics,
         "info": built.info,

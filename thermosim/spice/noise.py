@@ -107,25 +107,39 @@ class NoisePlan:
                 raise ValueError(f"noise at node {n!r} needs a capacitor placed with NoisePlan.capacitor")
         self.sources.append(NoiseSource(plus, minus, float(psd), label))
 
-    def incidence(self) -> np.ndarray:
-        """B (nodes × sources): +1 where a source's current enters a node, −1 where it leaves."""
-        b = np.zeros((len(self.nodes), len(self.sources)))
+    def incidence(self):
+        """B (nodes × sources, scipy CSR): +1 where a source's current enters a node, −1 where it leaves.
+        Sparse: at most two entries per source, so a 4096-node network costs kilobytes, not gigabytes."""
+        from scipy import sparse
+
         index = {n: i for i, n in enumerate(self.nodes)}
+        rows, cols, vals = [], [], []
         for k, s in enumerate(self.sources):
-            b[index[s.plus], k] += 1.0
-            if s.minus is not None:
-                b[index[s.minus], k] -= 1.0
-        return b
+            for node, sign in ((s.plus, 1.0), (s.minus, -1.0)):
+                if node is not None:
+                    rows.append(index[node])
+                    cols.append(k)
+                    vals.append(sign)
+        shape = (len(self.nodes), len(self.sources))
+        return sparse.csr_matrix((vals, (rows, cols)), shape=shape)  # duplicates (plus = minus) add up
 
     def node_psd(self) -> np.ndarray:
-        """Two-sided PSD matrix S = B·diag(s)·Bᵀ (A²/Hz) of the currents injected at the nodes."""
-        b = self.incidence()
-        return b @ np.diag([s.psd for s in self.sources]) @ b.T
+        """Two-sided PSD matrix S = B·diag(s)·Bᵀ (A²/Hz, dense nodes × nodes) of the currents injected at
+        the nodes. Cost O(sources + nodes²)."""
+        from scipy import sparse
 
-    def mixing(self, noise_step_s: float) -> np.ndarray:
-        """nodes × sources: the drive-voltage increment ΔW per unit standard normal of each source (V)."""
+        b = self.incidence()
+        return (b @ sparse.diags([s.psd for s in self.sources]) @ b.T).toarray()
+
+    def mixing(self, noise_step_s: float):
+        """nodes × sources (scipy CSR): the drive-voltage increment ΔW per unit standard normal of each
+        source (V): B_nk·√(s_k·NT) / C_n."""
+        from scipy import sparse
+
         sd = np.sqrt(np.array([s.psd for s in self.sources]) * noise_step_s)
-        return (self.incidence() * sd[None, :]) / np.array(self.caps_f)[:, None]
+        b = self.incidence().tocoo()
+        data = b.data * sd[b.col] / np.array(self.caps_f)[b.row]
+        return sparse.csr_matrix((data, (b.row, b.col)), shape=b.shape)
 
     def quanta(self, noise_step_s: float) -> np.ndarray:
         """Per-node resolution of the noise file (V): 2⁻³⁰ of the rms increment of W_n per step.
@@ -133,7 +147,7 @@ class NoisePlan:
         The file stores W_n as integers in these units (fast to write and to parse); rounding changes
         an increment's variance by q²/12, a relative 1e-19.
         """
-        rms = np.sqrt((self.mixing(noise_step_s) ** 2).sum(axis=1))
+        rms = np.sqrt(np.asarray(self.mixing(noise_step_s).power(2).sum(axis=1)).ravel())
         return np.where(rms > 0, rms * 2.0**-30, 1.0)
 
     def groups(self) -> list[range]:
@@ -174,7 +188,9 @@ def stream_blocks(
     from scipy import sparse
 
     # sparse and single-threaded (no BLAS): the same bits whatever the machine's thread settings
-    mix_t = sparse.csr_matrix((plan.mixing(noise_step_s) / plan.quanta(noise_step_s)[:, None]).T)
+    m = plan.mixing(noise_step_s).tocoo()
+    scaled = m.data / plan.quanta(noise_step_s)[m.row]
+    mix_t = sparse.csr_matrix((scaled, (m.col, m.row)), shape=(m.shape[1], m.shape[0]))
     rng = np.random.default_rng(seed)
     total = n_steps + 3
     w = np.zeros(len(plan.nodes), dtype=np.int64)
