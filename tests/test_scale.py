@@ -108,3 +108,32 @@ def test_a_256_node_ring_runs_with_bounded_metrics():
     assert s["elements"] == 256 + 256 * 257 // 2 and s["stored"] == gaussian.STORED_WORST
     assert len(json.dumps(m)) < 1_000_000
     assert m["grid_alignment"] == 1.0 and len(m["var_theory"]) == 256
+
+
+@pytest.mark.parametrize(
+    ("family", "circuit", "key"),
+    [
+        (
+            "rc",
+            {
+                "n": 1500,
+                "r_ohm": 1e6,
+                "noise": "injected",
+                "noise_temperature_k": 300.0,
+                "noise_bandwidth_hz": 1e6,
+            },
+            "circuit.noise_bandwidth_hz",
+        ),
+        ("rlc", {"n": 1100, "c_f": 1e-12, "l_h": 1e-6, "r_parallel_ohm": 1e4}, "circuit.n = 1100"),
+    ],
+)
+def test_networks_beyond_the_general_solver_are_refused_naming_the_key(family, circuit, key):
+    # a nonsymmetric drift needs the general O(n³) solver: refused above GENERAL_MAX_STATES states, in
+    # one line naming the key, before anything is built; a passive network of the same size is accepted
+    from thermosim.spec import SpecError
+
+    with pytest.raises(SpecError, match=key) as err:
+        spec_from_table({"name": "big", "family": family, "circuit": circuit, "sim": {"t_stop_s": 1e-3}})
+    assert "\n" not in str(err.value)
+    ok = {"n": 3000, "r_ohm": 1e6, "mismatch_sigma": 0.01}  # passive: symmetric even when mismatched
+    spec_from_table({"name": "big", "family": "rc", "circuit": ok, "sim": {"t_stop_s": 1e-3}})

@@ -8,8 +8,11 @@ scipy's Bartels–Stewart solver is exact for any stable A, normal or not. Cost 
 
 from __future__ import annotations
 
+from contextlib import nullcontext
+
 import numpy as np
 from scipy import linalg
+from threadpoolctl import threadpool_limits
 
 from .physics import K_B
 
@@ -20,12 +23,15 @@ def lyapunov_covariance(a: np.ndarray, d: np.ndarray) -> np.ndarray:
     Raises ValueError if A is not stable (some eigenvalue with Re λ ≤ 0): no stationary state exists.
     """
     a, d = np.asarray(a, float), np.asarray(d, float)
-    lam = np.linalg.eigvals(a)
-    if np.min(lam.real) <= 0:
-        raise ValueError(
-            f"drift matrix is not stable (min Re λ = {np.min(lam.real):.3g}); no stationary state"
-        )
-    sigma = linalg.solve_continuous_lyapunov(a, d)
+    # large networks on one BLAS thread (threads oversubscribed on a busy machine cost 10×); small
+    # matrices stay as they were (OpenBLAS runs them on one thread anyway)
+    with threadpool_limits(limits=1, user_api="blas") if len(a) >= SYMMETRIC_FROM else nullcontext():
+        lam = np.linalg.eigvals(a)
+        if np.min(lam.real) <= 0:
+            raise ValueError(
+                f"drift matrix is not stable (min Re λ = {np.min(lam.real):.3g}); no stationary state"
+            )
+        sigma = linalg.solve_continuous_lyapunov(a, d)
     return 0.5 * (sigma + sigma.T)
 
 
@@ -34,6 +40,12 @@ def lyapunov_covariance(a: np.ndarray, d: np.ndarray) -> np.ndarray:
 # where Bartels–Stewart's nonsymmetric Schur form takes hours. Smaller ones keep the general solver, so
 # their results do not change by a rounding.
 SYMMETRIC_FROM = 65
+
+
+# The general solver (nonsymmetric Schur form and eigenvalues, one BLAS thread) costs ~8 s of CPU at 1024
+# states, ~1.5 min at 2048 and ~12 min at 4096: networks whose drift is not symmetric (mismatch, noise
+# filters, inductors) are limited to this many states so that a spec at the limit still runs in minutes.
+GENERAL_MAX_STATES = 2048
 
 
 def symmetric_network(c: np.ndarray, g: np.ndarray) -> bool:
@@ -53,7 +65,6 @@ def symmetric_lyapunov(c: np.ndarray, g: np.ndarray, s: np.ndarray) -> tuple[np.
     BLAS thread (the same bits everywhere; threads oversubscribed on a busy machine cost 10×).
     """
     from scipy.linalg import eigh
-    from threadpoolctl import threadpool_limits
 
     w = 1.0 / np.sqrt(np.diag(np.asarray(c, float)))
     with threadpool_limits(limits=1, user_api="blas"):

@@ -30,7 +30,7 @@ from ..analysis.gaussian import MAX_MATRIX_DIM
 from ..physics import K_B, johnson_current_psd
 from ..spec import SpecError, positive
 from ..spice.noise import NoisePlan
-from ..theory import symmetric_lyapunov, symmetric_network, time_scales
+from ..theory import GENERAL_MAX_STATES, symmetric_lyapunov, symmetric_network, time_scales
 from . import Built, nonideal, register
 
 Scalar_or_list = float | tuple[float, ...]
@@ -103,6 +103,30 @@ class RCParams:
         if self.bias_a is not None:
             vector_param(self.bias_a, n, f"{where}.bias_a", signed=True)
         nonideal.validate(self, n, where)
+        general_size_limit(self, n, where)
+
+
+def general_size_limit(p: RCParams, n: int, where: str) -> None:
+    """Refuse (SpecError naming the key) a network whose exact theory needs the general O(n³) solver at
+    more than theory.GENERAL_MAX_STATES states: noise filters (one extra node each, one-way coupled),
+    mismatched transconductors, or a precision matrix that is symmetric only to rounding. Passive
+    networks and exactly symmetric precision matrices take the symmetric solver up to MAX_NODES."""
+    states = n * (2 if p.noise_bandwidth_hz is not None else 1)
+    if states <= GENERAL_MAX_STATES:
+        return
+    if p.noise_bandwidth_hz is not None:
+        key, value = "noise_bandwidth_hz", p.noise_bandwidth_hz
+    elif p.precision is not None and p.mismatch_sigma > 0:
+        key, value = "mismatch_sigma", p.mismatch_sigma
+    elif p.precision is not None and not np.array_equal(np.asarray(p.precision), np.asarray(p.precision).T):
+        key, value = "precision", "symmetric only to rounding"
+    else:
+        return
+    raise SpecError(
+        f"{where}.{key} = {value!r} with {n} nodes: the circuit's drift is then not symmetric, and its "
+        f"exact theory (an O(n³) Schur form) takes ~12 min of CPU at 4096 states; such networks are "
+        f"limited to {GENERAL_MAX_STATES} states (nodes, plus one per noise filter)"
+    )
 
 
 def checked_size(p, where: str) -> int:
