@@ -137,3 +137,42 @@ def test_networks_beyond_the_general_solver_are_refused_naming_the_key(family, c
     assert "\n" not in str(err.value)
     ok = {"n": 3000, "r_ohm": 1e6, "mismatch_sigma": 0.01}  # passive: symmetric even when mismatched
     spec_from_table({"name": "big", "family": "rc", "circuit": ok, "sim": {"t_stop_s": 1e-3}})
+
+
+def test_coupling_list_is_the_dense_matrix():
+    # the sparse form builds the same netlist and theory as the dense matrix it stands for
+    n = 6
+    dense = _ring_rc_table(n, 200)
+    rows = [
+        [i + 1, j + 1, g]
+        for i, r in enumerate(dense["circuit"]["coupling_s"])
+        for j, g in enumerate(r)
+        if j > i and g
+    ]
+    sparse = {**dense, "circuit": {**dense["circuit"], "n": n, "coupling_list_s": rows}}
+    del sparse["circuit"]["coupling_s"]
+    a, b = (prepare(spec_from_table(t)) for t in (dense, sparse))
+    assert a.netlist == b.netlist
+    np.testing.assert_array_equal(a.built.cov_theory, b.built.cov_theory)
+
+
+@pytest.mark.parametrize(
+    ("rows", "message"),
+    [
+        ([[1, 2]], r"coupling_list_s\[0\] must be \[i, j, g_s\]"),
+        (
+            [[1, 7, 1e-6]],
+            r"coupling_list_s\[0\] names node 7.0: node numbers are whole numbers from 1 to n = 6",
+        ),
+        ([[1.5, 2, 1e-6]], r"names node 1.5"),
+        ([[2, 2, 1e-6]], r"couples node 2 to itself"),
+        ([[1, 2, 1e-6], [2, 1, 1e-6]], r"coupling_list_s\[1\] couples nodes 2 and 1 a second time"),
+        ([[1, 2, -1e-6]], r"coupling_list_s\[0\] conductance must be > 0"),
+    ],
+)
+def test_bad_coupling_list_names_the_row(rows, message):
+    from thermosim.spec import SpecError
+
+    circuit = {"n": 6, "c_f": 1e-12, "r_ohm": 1e6, "coupling_list_s": rows}
+    with pytest.raises(SpecError, match=message):
+        spec_from_table({"name": "x", "family": "rc", "circuit": circuit, "sim": {"t_stop_s": 1e-3}})

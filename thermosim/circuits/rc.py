@@ -3,7 +3,8 @@
 Two ways to give the network:
 
 * explicit: ``c_f``, ``r_ohm`` (grounded resistors) and ``coupling_s`` (symmetric, non-negative
-  conductances between nodes, realised as resistors);
+  conductances between nodes, realised as resistors) or, for a large sparse network, ``coupling_list_s``
+  (rows [i, j, g_s]: a resistor of conductance g_s between nodes n_i and n_j, numbered from 1; give ``n``);
 * ``precision``: a symmetric positive-definite matrix P (any signs). It is compiled into conductances
   G = g0·P with equal capacitors ``c_f``: diagonal → grounded resistors 1/G_ii, off-diagonals →
   voltage-controlled current sources (transconductors, ngspice ``G`` elements), since a positive
@@ -42,6 +43,7 @@ class RCParams:
     c_f: Scalar_or_list = 1e-12
     r_ohm: Scalar_or_list | None = None
     coupling_s: tuple[tuple[float, ...], ...] | None = None
+    coupling_list_s: tuple[tuple[float, ...], ...] | None = None  # sparse form: rows [i, j, g_s]
     precision: tuple[tuple[float, ...], ...] | None = None
     g0_s: float = 1e-4  # conductance unit for a precision matrix
     noise: Literal["thermal", "injected"] = "thermal"
@@ -69,9 +71,10 @@ class RCParams:
         n = checked_size(self, where)
         vector_param(self.c_f, n, f"{where}.c_f")
         if self.precision is not None:
-            if self.r_ohm is not None or self.coupling_s is not None:
+            if self.r_ohm is not None or self.coupling_s is not None or self.coupling_list_s is not None:
                 raise SpecError(
-                    f"{where}.precision excludes r_ohm and coupling_s (they are compiled from it)"
+                    f"{where}.precision excludes r_ohm, coupling_s and coupling_list_s (they are compiled "
+                    "from it)"
                 )
             p = square_param(self.precision, f"{where}.precision")
             if not np.allclose(p, p.T, rtol=1e-12, atol=0):
@@ -94,9 +97,13 @@ class RCParams:
                 raise SpecError(f"missing required key '{where}.r_ohm' (or give '{where}.precision')")
             vector_param(self.r_ohm, n, f"{where}.r_ohm")
             if self.coupling_s is not None:
+                if self.coupling_list_s is not None:
+                    raise SpecError(f"{where}.coupling_s excludes coupling_list_s (give the couplings once)")
                 coupling_param(
                     self.coupling_s, n, f"{where}.coupling_s", "resistors; use precision for any sign"
                 )
+            if self.coupling_list_s is not None:
+                coupling_list(self.coupling_list_s, n, f"{where}.coupling_list_s")
         validate_noise(self, where)
         if self.initial_v is not None:
             vector_param(self.initial_v, n, f"{where}.initial_v", signed=True)
@@ -158,6 +165,30 @@ def coupling_param(m: tuple, n: int, key: str, what: str) -> np.ndarray:
         raise SpecError(f"{key} is {g.shape[0]}×{g.shape[0]} but there are {n} nodes")
     if not np.allclose(g, g.T) or np.any(g < 0) or np.any(np.diag(g) != 0):
         raise SpecError(f"{key} must be symmetric, >= 0, with a zero diagonal ({what})")
+    return g
+
+
+def coupling_list(rows: tuple, n: int, key: str) -> np.ndarray:
+    """The symmetric n×n conductance matrix (S) of rows [i, j, g_s]: node numbers 1 … n, i ≠ j, g_s > 0,
+    each pair once. Errors name the row. Cost O(n² + rows)."""
+    g = np.zeros((n, n))
+    for r, row in enumerate(rows):
+        where = f"{key}[{r}]"
+        if len(row) != 3:
+            raise SpecError(
+                f"{where} must be [i, j, g_s] (two node numbers and a conductance), got {list(row)}"
+            )
+        i, j, g_ij = row
+        for v in (i, j):
+            if not (float(v).is_integer() and 1 <= v <= n):
+                raise SpecError(f"{where} names node {v!r}: node numbers are whole numbers from 1 to n = {n}")
+        i, j = int(i) - 1, int(j) - 1
+        if i == j:
+            raise SpecError(f"{where} couples node {i + 1} to itself (use r_ohm for a grounded resistor)")
+        positive(g_ij, f"{where} conductance")
+        if g[i, j] != 0:
+            raise SpecError(f"{where} couples nodes {i + 1} and {j + 1} a second time")
+        g[i, j] = g[j, i] = g_ij
     return g
 
 
@@ -223,7 +254,11 @@ def build_rc(p: RCParams) -> Built:
     else:
         r_nominal = vector_param(p.r_ohm, n, "r_ohm")
         r = r_nominal * nonideal.factors(p, "r", n)
-        gc = np.zeros((n, n)) if p.coupling_s is None else np.asarray(p.coupling_s, float)
+        gc = (
+            np.asarray(p.coupling_s, float)
+            if p.coupling_s is not None
+            else coupling_list(p.coupling_list_s or (), n, "coupling_list_s")
+        )
         gc = gc * np.triu(nonideal.factors(p, "coupling", (n, n)), 1)  # one resistor per pair
         gc = np.triu(gc, 1) + np.triu(gc, 1).T
         g = np.diag(1.0 / r) + np.diag(gc.sum(1)) - gc
