@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import math
+import re
 import time
 import warnings
 from collections.abc import Callable
@@ -24,6 +25,7 @@ from .circuits import FAMILIES, Built
 from .physics import K_B
 from .spec import Spec, SpecError, check_steps
 from .spice import noise as spice_noise
+from .spice.errors import SpiceError, timestep_message
 from .spice.runner import ngspice_version, run_netlist
 
 MIN_ALIGNMENT = 0.99  # share of simulator points that must sit on the noise grid
@@ -79,7 +81,7 @@ def prepare(spec: Spec) -> Prepared:
         "* Noise: the filesource reads\n"
         f"* {', '.join(plan.files())} (lines 'k w1 ... wn', time k x {step!r} s),\n"
         f"* made by `thermosim noise {spec.name}`.\n"
-        f".options {spice_noise.TRAN_OPTIONS}\n"
+        f".options {spice_noise.tran_options(n_steps * step, step)}\n"
         f".save {' '.join(saved_vectors(built))}\n"
         f".tran {step * spice_noise.TSTEP_FRACTION!r} {n_steps * step!r} 0 {step!r}\n"
         ".end\n"
@@ -157,15 +159,25 @@ def simulate(
     if built.reference is not None:  # the circuit's own DC characteristic first (a fraction of a second)
         dc = run_netlist(built.reference.netlist, run_dir / "dc", timeout_s=spec.sim.timeout_s, analysis="dc")
         mean_theory, cov_theory, cdfs, reference_info, potential = built.reference.theory(dc.plot)
-    res = run_netlist(
-        prep.netlist,
-        run_dir,
-        noise_files=built.noise.files(),
-        noise_blocks=noise_blocks(prep, seed),
-        on_output=(lambda size: progress(size // (8 * (1 + len(saved))))) if progress else None,
-        timeout_s=spec.sim.timeout_s,
-        keep=keep,
-    )
+    try:
+        res = run_netlist(
+            prep.netlist,
+            run_dir,
+            noise_files=built.noise.files(),
+            noise_blocks=noise_blocks(prep, seed),
+            on_output=(lambda size: progress(size // (8 * (1 + len(saved))))) if progress else None,
+            timeout_s=spec.sim.timeout_s,
+            keep=keep,
+        )
+    except SpiceError as err:
+        if not (built.linear and re.search("timestep too small", err.ngspice_message, re.I)):
+            raise
+        raise SpiceError(
+            timestep_message(err.ngspice_message, linear=True),
+            netlist=err.netlist,
+            log=err.log,
+            ngspice_message=err.ngspice_message,
+        ) from None
     t = res.plot["time"]
     x = np.column_stack([res.plot[v] for v in built.variables])
     samples, k, alignment = grid_samples(t, x, prep.noise_step_s, prep.burn_in_s)
@@ -224,7 +236,7 @@ def simulate(
         "grid_alignment": alignment,
         "variables": names,
         **metrics,
-        "mean_theory": np.asarray(mean_theory).tolist() if metrics["cov_theory"] else None,
+        "mean_theory": np.asarray(mean_theory).tolist() if metrics["var_theory"] else None,
         "samples_sha256": hashlib.sha256(np.ascontiguousarray(samples, "<f8").tobytes()).hexdigest(),
         **family_metrics,
         "info": built.info,

@@ -22,6 +22,7 @@ from .spice.guard import check_netlist
 from .spice.runner import ngspice_version, run_netlist
 
 RESULTS = Path("results")
+SUMMARY_ROWS = 16  # variables listed one by one in the summary table
 
 
 def run_spec(spec, seed=None, out=None, plots=True, keep=False, quiet=False) -> dict:
@@ -155,15 +156,17 @@ def summary_table(m: dict) -> str:
     ]
     if m.get("points_per_noise_sample"):
         lines[0] += f", {m['points_per_noise_sample']:.3f} points per noise sample"
-    theory = m.get("cov_theory")
+    theory = m.get("var_theory")
     lines.append(f"  {'variable':<10} {'variance [V²]':>14} {'theory [V²]':>14} {'ratio':>8} {'± SE':>7}")
-    for i, v in enumerate(m["variables"]):
-        var, se = m["cov"][i][i], m["cov_se"][i][i]
+    for i, v in enumerate(m["variables"][:SUMMARY_ROWS]):
+        var, se = m["var"][i], m["var_se"][i]
         if theory:
-            th = theory[i][i]
+            th = theory[i]
             lines.append(f"  {v:<10} {var:>14.4e} {th:>14.4e} {var / th:>8.4f} {se / th:>7.4f}")
         else:
             lines.append(f"  {v:<10} {var:>14.4e} {'-':>14} {'-':>8} {'-':>7}")
+    if len(m["variables"]) > SUMMARY_ROWS:
+        lines.append(f"  … and {len(m['variables']) - SUMMARY_ROWS} more variables (metrics.json)")
     if m.get("cov_rel_err") is not None:
         lines.append(
             f"  covariance error vs theory: {m['cov_rel_err']:.4f} (expected size {m['cov_rel_err_se']:.4f})"

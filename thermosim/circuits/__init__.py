@@ -71,6 +71,9 @@ class Built:
     parameters: int = 0
     kt_j: float | None = None
     potential: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None
+    # only R, C, L, independent and linear controlled sources: Newton converges in one iteration, so a
+    # "timestep too small" is ngspice's time-step control, never convergence (spice.errors)
+    linear: bool = False
 
 
 @dataclass(frozen=True)

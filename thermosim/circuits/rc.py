@@ -3,7 +3,8 @@
 Two ways to give the network:
 
 * explicit: ``c_f``, ``r_ohm`` (grounded resistors) and ``coupling_s`` (symmetric, non-negative
-  conductances between nodes, realised as resistors);
+  conductances between nodes, realised as resistors) or, for a large sparse network, ``coupling_list_s``
+  (rows [i, j, g_s]: a resistor of conductance g_s between nodes n_i and n_j, numbered from 1; give ``n``);
 * ``precision``: a symmetric positive-definite matrix P (any signs). It is compiled into conductances
   G = g0·P with equal capacitors ``c_f``: diagonal → grounded resistors 1/G_ii, off-diagonals →
   voltage-controlled current sources (transconductors, ngspice ``G`` elements), since a positive
@@ -26,10 +27,11 @@ from typing import Literal
 import numpy as np
 from PySpice.Spice.Netlist import Circuit
 
+from ..analysis.gaussian import MAX_MATRIX_DIM
 from ..physics import K_B, johnson_current_psd
 from ..spec import SpecError, positive
 from ..spice.noise import NoisePlan
-from ..theory import time_scales
+from ..theory import GENERAL_MAX_STATES, symmetric_lyapunov, symmetric_network, time_scales
 from . import Built, nonideal, register
 
 Scalar_or_list = float | tuple[float, ...]
@@ -41,6 +43,7 @@ class RCParams:
     c_f: Scalar_or_list = 1e-12
     r_ohm: Scalar_or_list | None = None
     coupling_s: tuple[tuple[float, ...], ...] | None = None
+    coupling_list_s: tuple[tuple[float, ...], ...] | None = None  # sparse form: rows [i, j, g_s]
     precision: tuple[tuple[float, ...], ...] | None = None
     g0_s: float = 1e-4  # conductance unit for a precision matrix
     noise: Literal["thermal", "injected"] = "thermal"
@@ -68,9 +71,10 @@ class RCParams:
         n = checked_size(self, where)
         vector_param(self.c_f, n, f"{where}.c_f")
         if self.precision is not None:
-            if self.r_ohm is not None or self.coupling_s is not None:
+            if self.r_ohm is not None or self.coupling_s is not None or self.coupling_list_s is not None:
                 raise SpecError(
-                    f"{where}.precision excludes r_ohm and coupling_s (they are compiled from it)"
+                    f"{where}.precision excludes r_ohm, coupling_s and coupling_list_s (they are compiled "
+                    "from it)"
                 )
             p = square_param(self.precision, f"{where}.precision")
             if not np.allclose(p, p.T, rtol=1e-12, atol=0):
@@ -93,15 +97,43 @@ class RCParams:
                 raise SpecError(f"missing required key '{where}.r_ohm' (or give '{where}.precision')")
             vector_param(self.r_ohm, n, f"{where}.r_ohm")
             if self.coupling_s is not None:
+                if self.coupling_list_s is not None:
+                    raise SpecError(f"{where}.coupling_s excludes coupling_list_s (give the couplings once)")
                 coupling_param(
                     self.coupling_s, n, f"{where}.coupling_s", "resistors; use precision for any sign"
                 )
+            if self.coupling_list_s is not None:
+                coupling_list(self.coupling_list_s, n, f"{where}.coupling_list_s")
         validate_noise(self, where)
         if self.initial_v is not None:
             vector_param(self.initial_v, n, f"{where}.initial_v", signed=True)
         if self.bias_a is not None:
             vector_param(self.bias_a, n, f"{where}.bias_a", signed=True)
         nonideal.validate(self, n, where)
+        general_size_limit(self, n, where)
+
+
+def general_size_limit(p: RCParams, n: int, where: str) -> None:
+    """Refuse (SpecError naming the key) a network whose exact theory needs the general O(n³) solver at
+    more than theory.GENERAL_MAX_STATES states: noise filters (one extra node each, one-way coupled),
+    mismatched transconductors, or a precision matrix that is symmetric only to rounding. Passive
+    networks and exactly symmetric precision matrices take the symmetric solver up to MAX_NODES."""
+    states = n * (2 if p.noise_bandwidth_hz is not None else 1)
+    if states <= GENERAL_MAX_STATES:
+        return
+    if p.noise_bandwidth_hz is not None:
+        key, value = "noise_bandwidth_hz", p.noise_bandwidth_hz
+    elif p.precision is not None and p.mismatch_sigma > 0:
+        key, value = "mismatch_sigma", p.mismatch_sigma
+    elif p.precision is not None and not np.array_equal(np.asarray(p.precision), np.asarray(p.precision).T):
+        key, value = "precision", "symmetric only to rounding"
+    else:
+        return
+    raise SpecError(
+        f"{where}.{key} = {value!r} with {n} nodes: the circuit's drift is then not symmetric, and its "
+        f"exact theory (an O(n³) Schur form) takes ~12 min of CPU at 4096 states; such networks are "
+        f"limited to {GENERAL_MAX_STATES} states (nodes, plus one per noise filter)"
+    )
 
 
 def checked_size(p, where: str) -> int:
@@ -133,6 +165,30 @@ def coupling_param(m: tuple, n: int, key: str, what: str) -> np.ndarray:
         raise SpecError(f"{key} is {g.shape[0]}×{g.shape[0]} but there are {n} nodes")
     if not np.allclose(g, g.T) or np.any(g < 0) or np.any(np.diag(g) != 0):
         raise SpecError(f"{key} must be symmetric, >= 0, with a zero diagonal ({what})")
+    return g
+
+
+def coupling_list(rows: tuple, n: int, key: str) -> np.ndarray:
+    """The symmetric n×n conductance matrix (S) of rows [i, j, g_s]: node numbers 1 … n, i ≠ j, g_s > 0,
+    each pair once. Errors name the row. Cost O(n² + rows)."""
+    g = np.zeros((n, n))
+    for r, row in enumerate(rows):
+        where = f"{key}[{r}]"
+        if len(row) != 3:
+            raise SpecError(
+                f"{where} must be [i, j, g_s] (two node numbers and a conductance), got {list(row)}"
+            )
+        i, j, g_ij = row
+        for v in (i, j):
+            if not (float(v).is_integer() and 1 <= v <= n):
+                raise SpecError(f"{where} names node {v!r}: node numbers are whole numbers from 1 to n = {n}")
+        i, j = int(i) - 1, int(j) - 1
+        if i == j:
+            raise SpecError(f"{where} couples node {i + 1} to itself (use r_ohm for a grounded resistor)")
+        positive(g_ij, f"{where} conductance")
+        if g[i, j] != 0:
+            raise SpecError(f"{where} couples nodes {i + 1} and {j + 1} a second time")
+        g[i, j] = g[j, i] = g_ij
     return g
 
 
@@ -188,17 +244,21 @@ def build_rc(p: RCParams) -> Built:
             g = g * nonideal.factors(p, "coupling", (n, n))
             g[np.diag_indices(n)] = np.diag(p.g0_s * prec) * nonideal.factors(p, "r", n)
         t_noise = nonideal.noise_temperature(p, p.noise_temperature_k)
+        off = g - np.diag(np.diag(g))
         for i in range(n):
             circuit.R(str(i + 1), node(i), circuit.gnd, 1.0 / g[i, i])
-            for j in range(n):
-                if i != j and g[i, j] != 0:  # current g_ij·v_j leaves node i
-                    circuit.VCCS(f"{i + 1}_{j + 1}", node(i), circuit.gnd, node(j), circuit.gnd, g[i, j])
+            for j in np.flatnonzero(off[i]):  # current g_ij·v_j leaves node i (O(nonzeros), not O(n²))
+                circuit.VCCS(f"{i + 1}_{j + 1}", node(i), circuit.gnd, node(j), circuit.gnd, g[i, j])
             inject(i, 2 * K_B * t_noise * p.g0_s, f"inj@{t_noise:g}K")
         info["transconductors"] = int(np.count_nonzero(g - np.diag(np.diag(g))))
     else:
         r_nominal = vector_param(p.r_ohm, n, "r_ohm")
         r = r_nominal * nonideal.factors(p, "r", n)
-        gc = np.zeros((n, n)) if p.coupling_s is None else np.asarray(p.coupling_s, float)
+        gc = (
+            np.asarray(p.coupling_s, float)
+            if p.coupling_s is not None
+            else coupling_list(p.coupling_list_s or (), n, "coupling_list_s")
+        )
         gc = gc * np.triu(nonideal.factors(p, "coupling", (n, n)), 1)  # one resistor per pair
         gc = np.triu(gc, 1) + np.triu(gc, 1).T
         g = np.diag(1.0 / r) + np.diag(gc.sum(1)) - gc
@@ -211,11 +271,10 @@ def build_rc(p: RCParams) -> Built:
             else:  # an injected source at the nominal resistor's Johnson level
                 psd = johnson_current_psd(r_nominal[i], t_noise)
                 inject(i, psd, f"R{r_nominal[i]:g}@{t_noise:g}K")
-            for j in range(i + 1, n):
-                if gc[i, j] > 0:
-                    circuit.R(f"{i + 1}_{j + 1}", node(i), node(j), 1.0 / gc[i, j])
-                    if p.noise == "thermal":
-                        plan.johnson(node(i), node(j), 1.0 / gc[i, j], t_noise)
+            for j in i + 1 + np.flatnonzero(gc[i, i + 1 :] > 0):
+                circuit.R(f"{i + 1}_{j + 1}", node(i), node(j), 1.0 / gc[i, j])
+                if p.noise == "thermal":
+                    plan.johnson(node(i), node(j), 1.0 / gc[i, j], t_noise)
     cp = nonideal.place_parasitics(circuit, p, n, node)
     if p.bias_a is not None:  # DC currents into the nodes: the mean moves to G⁻¹·I
         bias = vector_param(p.bias_a, n, "bias_a", signed=True)
@@ -228,13 +287,18 @@ def build_rc(p: RCParams) -> Built:
     c_full, g_full = np.diag(c + cp), g
     if filters:
         c_full, g_full = nonideal.with_filter(c_full, g_full, c_nominal, np.asarray(filters))
-    cov_full, drift = nonideal.linear_theory(c_full, g_full, plan.node_psd())
-    tau_fast, tau_slow = time_scales(drift)
+    if symmetric_network(c_full, g_full):  # large and symmetric: the eigh solver (theory.SYMMETRIC_FROM)
+        cov_full, tau_fast, tau_slow = symmetric_lyapunov(c_full, g_full, plan.node_psd())
+    else:
+        cov_full, drift = nonideal.linear_theory(c_full, g_full, plan.node_psd())
+        tau_fast, tau_slow = time_scales(drift)
     bias = np.zeros(n) if p.bias_a is None else vector_param(p.bias_a, n, "bias_a", signed=True)
     mean = np.linalg.solve(g_full, np.concatenate([bias, np.zeros(len(g_full) - n)]))[:n]
     cov, mean_theory = cov_full[:n, :n], mean
     if nonideal.active(p):  # theory stays the nominal circuit's; the circuit as built goes to info
-        info["actual"] = {"cov": cov.tolist(), "mean": mean.tolist()}
+        info["actual"] = {"mean": mean.tolist()} | (  # d² values only while metrics.json stays small
+            {"cov": cov.tolist()} if n <= MAX_MATRIX_DIM else {"var": np.diag(cov).tolist()}
+        )
         nominal = build_rc(nonideal.ideal(p))
         cov, mean_theory = nominal.cov_theory, nominal.mean_theory
     info["noise_sources"] = len(plan.sources)
@@ -249,6 +313,7 @@ def build_rc(p: RCParams) -> Built:
         info=info,
         parameters=int(np.count_nonzero(np.triu(g))) + (0 if p.bias_a is None else n),
         kt_j=K_B * (p.temperature_k if p.noise == "thermal" else p.noise_temperature_k),
+        linear=True,
     )
 
 

@@ -30,7 +30,7 @@ from PySpice.Spice.Netlist import Circuit
 from ..physics import K_B, johnson_current_psd
 from ..spec import SpecError, positive
 from ..spice.noise import NoisePlan
-from ..theory import time_scales
+from ..theory import GENERAL_MAX_STATES, time_scales
 from . import Built, nonideal, register
 from .rc import (
     Scalar_or_list,
@@ -82,6 +82,11 @@ class RLCParams:
 
     def validate(self, where: str) -> None:
         n = checked_size(self, where)
+        if 2 * n > GENERAL_MAX_STATES:  # (v, i) per resonator; the drift is not symmetric
+            raise SpecError(
+                f"{where}.n = {n} resonators is more than {GENERAL_MAX_STATES // 2}: the exact theory of "
+                f"{2 * n} states (voltages and currents: a nonsymmetric drift, O(n³)) takes tens of minutes"
+            )
         vector_param(self.l_h, n, f"{where}.l_h")
         vector_param(self.r_parallel_ohm, n, f"{where}.r_parallel_ohm")
         if self.r_series_ohm is not None:
@@ -188,4 +193,5 @@ def build_rlc(p: RLCParams) -> Built:
         info=info,
         parameters=int(np.count_nonzero(np.triu(cm))),
         kt_j=K_B * t_noise,
+        linear=True,
     )

@@ -29,6 +29,14 @@ from ..physics import johnson_current_psd
 # Fixed-step transient: the LTE tolerances are relaxed so ngspice never shortens a step on its own
 # (a truncation-error estimate is meaningless on a white-noise-driven path); Newton failures still cut.
 TRAN_OPTIONS = "trtol=1e6 chgtol=1"
+# ngspice 39 ends a transient when its clock (a running sum of the steps) is within MINBREAK of t_stop, but
+# treats a clock within 100 ULPs of t_stop as sitting ON the final breakpoint, whose next step is then
+# 0.1 × (distance to the next breakpoint) = 0: "Timestep too small; timestep = 0" after the last point. Its
+# default MINBREAK, 1e-10 × the step, is narrower than 100 ULPs once a run has more than ~5000 steps, and
+# the clock's rounding drift (≈ 1e-4 of a step per 1e6 steps) lands in that gap now and then. A MINBREAK of
+# 1e-13 × t_stop (≥ 4.5 × 100 ULPs for any t_stop, ≤ 2e-5 of a step for 2e8 steps) closes the gap.
+MINBREAK_OF_STOP = 1e-13
+NGSPICE_MINBREAK_OF_STEP = 1e-10  # ngspice's own default (10 × delmin, delmin = 1e-11 × the step)
 # ngspice 39 starts a transient with a step of tstep/100 and doubles it; with tstep = 100/128 of the
 # noise step the ramp lands exactly on t = 1 noise step, so every later step is on the noise grid.
 TSTEP_FRACTION = 100 / 128
@@ -39,6 +47,17 @@ DRIVE_PREFIX = "nz_"
 # most MAX_PORTS columns: the step index (≤ 11 characters) plus ≤ 16 characters per value stays < 512.
 MAX_PORTS = 24
 MAX_VALUE = 10**14  # |w| beyond this would need more than 16 characters
+
+
+def tran_options(t_stop_s: float, step_s: float) -> str:
+    """The ``.options`` of a fixed-step noise transient of ``t_stop_s`` with steps of ``step_s`` (s).
+
+    ``TRAN_OPTIONS`` plus ``minbreak = max(1e-13·t_stop, 1e-10·step)`` (s): the end of the run then
+    never falls between ngspice's two end-of-run tolerances (see ``MINBREAK_OF_STOP``). For runs shorter
+    than 1000 steps this is ngspice's own default. Cost O(1).
+    """
+    minbreak = max(MINBREAK_OF_STOP * t_stop_s, NGSPICE_MINBREAK_OF_STEP * step_s)
+    return f"{TRAN_OPTIONS} minbreak={minbreak!r}"
 
 
 @dataclass(frozen=True)
@@ -88,25 +107,39 @@ class NoisePlan:
                 raise ValueError(f"noise at node {n!r} needs a capacitor placed with NoisePlan.capacitor")
         self.sources.append(NoiseSource(plus, minus, float(psd), label))
 
-    def incidence(self) -> np.ndarray:
-        """B (nodes × sources): +1 where a source's current enters a node, −1 where it leaves."""
-        b = np.zeros((len(self.nodes), len(self.sources)))
+    def incidence(self):
+        """B (nodes × sources, scipy CSR): +1 where a source's current enters a node, −1 where it leaves.
+        Sparse: at most two entries per source, so a 4096-node network costs kilobytes, not gigabytes."""
+        from scipy import sparse
+
         index = {n: i for i, n in enumerate(self.nodes)}
+        rows, cols, vals = [], [], []
         for k, s in enumerate(self.sources):
-            b[index[s.plus], k] += 1.0
-            if s.minus is not None:
-                b[index[s.minus], k] -= 1.0
-        return b
+            for node, sign in ((s.plus, 1.0), (s.minus, -1.0)):
+                if node is not None:
+                    rows.append(index[node])
+                    cols.append(k)
+                    vals.append(sign)
+        shape = (len(self.nodes), len(self.sources))
+        return sparse.csr_matrix((vals, (rows, cols)), shape=shape)  # duplicates (plus = minus) add up
 
     def node_psd(self) -> np.ndarray:
-        """Two-sided PSD matrix S = B·diag(s)·Bᵀ (A²/Hz) of the currents injected at the nodes."""
-        b = self.incidence()
-        return b @ np.diag([s.psd for s in self.sources]) @ b.T
+        """Two-sided PSD matrix S = B·diag(s)·Bᵀ (A²/Hz, dense nodes × nodes) of the currents injected at
+        the nodes. Cost O(sources + nodes²)."""
+        from scipy import sparse
 
-    def mixing(self, noise_step_s: float) -> np.ndarray:
-        """nodes × sources: the drive-voltage increment ΔW per unit standard normal of each source (V)."""
+        b = self.incidence()
+        return (b @ sparse.diags([s.psd for s in self.sources]) @ b.T).toarray()
+
+    def mixing(self, noise_step_s: float):
+        """nodes × sources (scipy CSR): the drive-voltage increment ΔW per unit standard normal of each
+        source (V): B_nk·√(s_k·NT) / C_n."""
+        from scipy import sparse
+
         sd = np.sqrt(np.array([s.psd for s in self.sources]) * noise_step_s)
-        return (self.incidence() * sd[None, :]) / np.array(self.caps_f)[:, None]
+        b = self.incidence().tocoo()
+        data = b.data * sd[b.col] / np.array(self.caps_f)[b.row]
+        return sparse.csr_matrix((data, (b.row, b.col)), shape=b.shape)
 
     def quanta(self, noise_step_s: float) -> np.ndarray:
         """Per-node resolution of the noise file (V): 2⁻³⁰ of the rms increment of W_n per step.
@@ -114,7 +147,7 @@ class NoisePlan:
         The file stores W_n as integers in these units (fast to write and to parse); rounding changes
         an increment's variance by q²/12, a relative 1e-19.
         """
-        rms = np.sqrt((self.mixing(noise_step_s) ** 2).sum(axis=1))
+        rms = np.sqrt(np.asarray(self.mixing(noise_step_s).power(2).sum(axis=1)).ravel())
         q = np.where(rms > 0, rms * 2.0**-30, 1.0)
         # 12 significant digits: the netlist shows them, and must not change with a BLAS build's last bits
         return np.array([float(f"{v:.12g}") for v in q])
@@ -157,7 +190,9 @@ def stream_blocks(
     from scipy import sparse
 
     # sparse and single-threaded (no BLAS): the same bits whatever the machine's thread settings
-    mix_t = sparse.csr_matrix((plan.mixing(noise_step_s) / plan.quanta(noise_step_s)[:, None]).T)
+    m = plan.mixing(noise_step_s).tocoo()
+    scaled = m.data / plan.quanta(noise_step_s)[m.row]
+    mix_t = sparse.csr_matrix((scaled, (m.col, m.row)), shape=(m.shape[1], m.shape[0]))
     rng = np.random.default_rng(seed)
     total = n_steps + 3
     w = np.zeros(len(plan.nodes), dtype=np.int64)

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from .errors import SpiceError
+from .errors import SpiceError, timestep_message
 from .guard import check_netlist, ngspice_env
 from .raw import RawPlot, read_raw
 
@@ -31,6 +31,7 @@ NETLIST = "circuit.cir"
 RAW = "out.raw"
 LOG = "ngspice.log"
 
+_TIMESTEP_CAUSE = r"timestep too small"
 # ngspice's own wording of what went wrong, most specific first (matched case-insensitively in its log)
 _CAUSES = [
     (
@@ -38,7 +39,7 @@ _CAUSES = [
         "ngspice could not parse the netlist: a model it uses is not defined (a missing .model or .include)",
     ),
     (r"singular matrix", "ngspice stopped: singular matrix (a node without a DC path, or a loop of sources)"),
-    (r"timestep too small", "ngspice stopped: timestep too small (the circuit did not converge)"),
+    (_TIMESTEP_CAUSE, "ngspice stopped: timestep too small"),  # worded by errors.timestep_message
     (
         r"gmin stepping failed|source stepping failed|no convergence|iteration limit reached",
         "ngspice could not find the operating point",
@@ -235,6 +236,8 @@ def _diagnose(log: str) -> tuple[str, str]:
     for pattern, message in _CAUSES:
         m = re.search(f"^.*(?:{pattern}).*$", log, re.I | re.M)
         if m:
+            if pattern == _TIMESTEP_CAUSE:  # name the time and the step; a zero step is not convergence
+                message = timestep_message(m.group(0))
             return message, m.group(0).strip()
     errors = [x.strip() for x in log.splitlines() if re.search(r"\berror\b", x, re.I)]
     return "", errors[0] if errors else ""
