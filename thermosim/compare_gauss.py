@@ -84,7 +84,7 @@ def judge(x: np.ndarray, corr: np.ndarray, exact: np.ndarray, tau: float, seed: 
     kl = sample_gaussian_kl(x, np.zeros(len(corr)), corr, tau=tau)
     cov, se = covariance_with_se(x[:: max(1, int(np.ceil(tau)))])
     err, err_se = cov_rel_error(cov, corr, se)
-    m = mmd_test(x, exact, tau_x=tau, tau_y=1.0, kernel="quadratic", max_n=4000, seed=seed)
+    m = mmd_test(x, exact, tau_x=tau, tau_y=1.0, kernel="quadratic", max_n=2000, seed=seed)
     return {
         "gaussian_kl": kl["kl"],
         "gaussian_kl_expected": kl["kl_expected"],
