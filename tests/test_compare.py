@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from tests.conftest import thermosim
@@ -34,6 +35,7 @@ def test_digital_energy_lines():
 
 @pytest.mark.ngspice
 def test_compare_json_rows(tmp_path):
+    """The whole command (DDPMs from the committed cache in results/digital; ngspice runs the circuits)."""
     p = thermosim("compare", "--json", "--out", str(tmp_path / "c"), timeout=900)
     assert p.returncode == 0, p.stderr[-2000:]
     out = json.loads(p.stdout)
@@ -45,10 +47,39 @@ def test_compare_json_rows(tmp_path):
     # calibration: real digits score high, noise low; the judge is the same for every row
     assert rows[("real_heldout", None)]["recognisable"] >= 0.9
     assert rows[("noise", None)]["recognisable"] <= 0.2
-    for steps in (10, 50, 200):
-        r = rows[("ddpm", steps)]
-        assert len(r["class_shares"]) == 10 and abs(sum(r["class_shares"]) - 1) < 1e-9
-        assert r["energy_per_sample_J"] > 0
-    assert ("gaussian_circuit", None) in rows
-    assert {"samples.png", "quality_vs_energy.png"} <= {f.name for f in (tmp_path / "c").iterdir()}
+    for method in ("ddpm", "ddim"):
+        for steps in (10, 50, 200):
+            r = rows[(method, steps)]
+            assert len(r["class_shares"]) == 10 and abs(sum(r["class_shares"]) - 1) < 1e-9
+            assert r["energy_per_sample_J"] == pytest.approx(steps * 368_640 * J_PER_MAC_45NM)
+    assert ("gaussian_circuit", None) in rows and ("gaussian_fit_cholesky", None) in rows
+    files = {f.name for f in (tmp_path / "c").iterdir()}
+    assert {"samples.png", "quality_vs_energy.png", "gaussian_vs_energy.png", "samples.npz"} <= files
+    with np.load(tmp_path / "c" / "samples.npz") as npz:
+        assert sorted(npz.files) == ["ddpm_10", "ddpm_200", "ddpm_50"]
+        for name in npz.files:
+            assert npz[name].shape == (360, 64) and 0 <= npz[name].min() and npz[name].max() <= 16
     assert out["prl_check"]["ratio"] == pytest.approx(1.8e11, rel=0.01)
+    # the Gaussian tasks: exact samplers agree with the law, thermox only where the drift is normal
+    tasks = {t["task"]: t for t in out["gaussian_tasks"]}
+    assert list(tasks) == ["gauss4", "random8", "nonnormal4"]
+    for name, task in tasks.items():
+        by = {r["method"]: r for r in task["rows"]}
+        assert set(by) == {"cholesky", "thermox", "circuit", "ddpm_10", "ddpm_50", "ddpm_200"}
+        for method in ("cholesky", "circuit"):  # within 4 SE of the relative covariance error
+            assert by[method]["cov_rel_err"] < 4 * by[method]["cov_rel_err_se"], (name, method)
+        normal = task["drift"] == "normal"
+        assert (by["thermox"]["cov_rel_err"] < 4 * by["thermox"]["cov_rel_err_se"]) == normal, name
+        assert (task["thermox_cov_rel_err_theory"] < 1e-9) == normal
+    # the verdict names, for every sampler with an energy, the cheapest digital sample as good
+    verdict = out["verdict"]
+    assert {v["sampler"] for v in verdict["digits"]} >= {
+        "ddpm 10",
+        "gaussian_circuit",
+        "gaussian_fit_cholesky",
+    }
+    circuit = next(v for v in verdict["digits"] if v["sampler"] == "gaussian_circuit")
+    assert circuit["match"] is not None and circuit["ratio"] == pytest.approx(
+        circuit["match_J"] / circuit["energy_per_sample_J"]
+    )
+    assert all(v["match"] == "cholesky" for v in verdict["gaussian"] if v["sampler"] == "circuit")

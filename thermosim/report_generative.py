@@ -71,7 +71,8 @@ def section_body(r: dict) -> str:
     dm = r["ddpm_matched"]
     lines += [
         "",
-        f"Against the DDPM at matched quality ({dm['match']}: {dm['steps']} steps, "
+        f"Against the DDPM at matched quality ({dm['match']}: {dm.get('method', 'ddpm')} at "
+        f"{dm['steps']} steps, "
         f"Fréchet {dm['frechet']:.2f}, {dm['energy_per_sample_J']:.3g} J per sample at 45 nm): the "
         f"circuit's {r['energy_per_sample_J']:.3g} J per sample (heat at 300 K + read-out + programming) "
         f"is {r['ratio_vs_ddpm']:.3g}× less; counting the heat alone, as Whitelam's 1.8·10¹¹ does "

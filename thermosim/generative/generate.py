@@ -16,7 +16,9 @@ visible units are read at the end and decoded to pixels (:func:`.model.decode`).
 
 from __future__ import annotations
 
+import multiprocessing
 import os
+import sys
 import tempfile
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -159,7 +161,10 @@ def spice(
     outs, costs = [], []
     os.environ["OMP_NUM_THREADS"] = "1"  # one BLAS thread per worker: the processes are the parallelism
     what = "transistor-level" if transistor else "ngspice"
-    with ProcessPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
+    # fork is fastest, but not after JAX has started its threads in this process (the demo runs the DDPM
+    # first): a forked child could deadlock on a lock held by one of them, so spawn then
+    context = multiprocessing.get_context("spawn") if "jax" in sys.modules else None
+    with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=context) as pool:
         for k, (states, cost) in enumerate(pool.map(_run_one, jobs)):
             outs.append(states)
             costs.append(cost)
