@@ -199,14 +199,13 @@ def run_compare(out: Path = RESULTS / "compare", seed: int = 0, log=sys.stderr) 
     from .digital.energy import prl_baseline
     from .digital.quality import calibration
     from .plots_compare import compare_figures
-    from .results import atomic_savez, atomic_write_json, atomic_write_text
+    from .results import atomic_savez, atomic_write_json, atomic_write_text, claim_output_dir
     from .verdict import digits_verdict, gaussian_verdict
 
     t0 = time.perf_counter()
     split = load_digits_split()
     x_train = scale(split.x_train)
-    digital = RESULTS / "digital"
-    digital.mkdir(parents=True, exist_ok=True)
+    digital = claim_output_dir(RESULTS / "digital", "DDPM cache folder")
     rows = [{"method": r["label"], "steps": None, **r, "energy_per_sample_J": None} for r in calibration()]
     ddpm, images = ddpm_rows(x_train, digital, seed, log)
     gauss, gauss_images = gaussian_circuit_row(x_train, seed + 1, log)
@@ -232,7 +231,7 @@ def run_compare(out: Path = RESULTS / "compare", seed: int = 0, log=sys.stderr) 
         "seed": seed,
         "wall_s": None,
     }
-    out.mkdir(parents=True, exist_ok=True)
+    claim_output_dir(out)
     atomic_savez(out / "samples.npz", **{f"ddpm_{s}": images[f"ddpm_{s}"] for s in STEP_COUNTS})
     result["figures"] = compare_figures(result, images, out)
     result["wall_s"] = time.perf_counter() - t0
