@@ -227,3 +227,24 @@ def test_digits_ddpm_meets_the_quality_goals():
         se = np.sqrt(rec * (1 - rec) / 360)
         assert q["recognisable"] >= rec - 2 * se and q["frechet"] <= frechet, (steps, q)
         assert q["copies"] <= 0.05 and (steps == 10 or q["min_class_share"] >= 0.06), (steps, q)
+
+
+def test_the_circuit_side_imports_without_the_digital_extra():
+    """With jax, optax and thermox unimportable, thermosim and its command line import, and asking for the
+    DDPM is one line naming the extra."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "for m in ('jax', 'optax', 'thermox'): sys.modules[m] = None\n"
+        "import thermosim, thermosim.cli, thermosim.compare, thermosim.digital.ddpm\n"
+        "from thermosim.digital.ddpm import DDPMConfig, train\n"
+        "try:\n"
+        "    train([[0.0, 1.0]], DDPMConfig(train_steps=2, warmup=0))\n"
+        "except ValueError as e:\n"
+        "    print(e)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-1000:]
+    assert out.stdout.strip().endswith("pip install 'thermosim[digital]'") and out.stdout.count("\n") == 1
