@@ -13,7 +13,12 @@ ROOT = Path(__file__).resolve().parent.parent
 HAVE_NGSPICE = shutil.which("ngspice") is not None
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(config, items):
+    # the tests that share the session's shipped runs go to one test process (xdist's loadgroup)
+    for item in items:
+        if "shipped_runs" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("shipped_runs"))
     # Simulator tests are skipped only when ngspice is truly absent; CI installs it, so there they run.
     if HAVE_NGSPICE:
         return
