@@ -292,27 +292,26 @@ def bench_sweep(verbose: bool = True) -> dict:
     return figures
 
 
-def bench_generate(model_path: Path, samples: int = 8, verbose: bool = True) -> dict:
-    """ngspice generation of ``samples`` digits three ways, same model and seeds: one process per sample,
-    two processes of samples/2 replicas, one netlist holding every replica (wall seconds, ratios)."""
+def bench_generate(model_path: Path, samples: int = 4, verbose: bool = True) -> dict:
+    """ngspice generation of ``samples`` digits (one netlist each), same model and seeds, by one and by
+    two worker processes (wall seconds, ratio): how the generation of many samples scales with cores."""
     from .generative.generate import spice
     from .generative.model import Model
 
     say = (lambda *a: print(*a, file=sys.stderr)) if verbose else (lambda *a: None)
+    import numpy as np
+
     model = Model.load(model_path)
-    ways = {
-        f"{samples} netlists x 1 replica, 2 worker processes": (1, 2),
-        f"2 netlists x {samples // 2} replicas, 2 worker processes": (samples // 2, 2),
-        f"1 netlist x {samples} replicas, 1 process": (samples, 1),
-    }
+    classes = np.arange(samples) % 10
     wall = {}
-    for label, (replicas, workers) in ways.items():
-        _, cost = spice(model, samples, seed=1, replicas=replicas, workers=workers)
-        wall[label] = cost["wall_s"]
+    for workers in (1, 2):
+        label = f"{samples} netlists, {workers} worker process(es)"
+        wall[label] = spice(model, classes, seed=1, workers=workers)["cost"]["wall_s"]
         say(f"  {label}: {wall[label]:.1f} s ({wall[label] / samples:.2f} s per sample)")
     best = min(wall, key=wall.get)
     figures = {
         "samples": samples,
+        "stages": model.config.stages,
         "wall_s": wall,
         "fastest": best,
         "ratio_to_fastest": {k: v / wall[best] for k, v in wall.items()},

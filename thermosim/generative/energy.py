@@ -1,0 +1,125 @@
+"""Energy per generated sample, line by line, and the class bits of unconditional generation.
+
+Lines (J per sample unless stated; each names its source):
+
+* heat — Sekimoto heat (kT, and J at 300 K): relaxations plus the work of every switch;
+* bank switching — C_sw·V² per switch toggle: each stage change opens the 64 gates of the leaving bank
+  and closes the 64 of the arriving one; the trained terms switch on once and off once; the class bank
+  selects one of ten bias sources per unit (on and off): 128·(K + 2) toggles. C_sw = 1 fF, V = 1 V
+  (a minimum transmission gate; an estimate, not a citation);
+* read-out, integrator — each of the 64 sense capacitors charged to at most the full scale and reset,
+  C_q·V_fs², plus the mirror's supply |i|·T_w·V_dd with |i| ≤ g₀V₀·drive (an upper estimate);
+* read-out, ADC — 64 conversions (the shared energy table's Walden-FOM line);
+* programming — every stage's values written once (the shared table's DAC line), amortised over the
+  samples of one write;
+* class bits — bits drawn per sample × energy per bit: a counted digital RNG (rejection sampling of
+  4-bit words: 4·16/10 = 6.4 bits per class on average), at an estimated 0.02 pJ per bit (xorshift128+:
+  about 8 64-bit integer operations per 64 bits at 0.2 pJ each — twice Horowitz's 0.1 pJ 32-bit add,
+  ISSCC 2014), or the thermal p-bit (``cmos_pbit``) at its measured supply energy per independent bit.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..analysis.energy import energy_table, row
+from ..physics import K_B
+from .model import N_VISIBLE, Model
+
+ROOM_K = 300.0
+SWITCH_C_F = 1e-15
+SWITCH_V = 1.0
+VDD_V = 1.0
+RNG_J_PER_BIT = 8 * 0.2e-12 / 64
+BITS_PER_WORD = 4
+
+
+def draw_classes(n: int, seed: int) -> tuple[np.ndarray, int]:
+    """n classes uniform on 0…9 from a counted stream of random bits (4-bit words, values ≥ 10 rejected).
+
+    Returns (classes, bits used). Bit-identical for a seed (numpy's PCG64, ``default_rng([seed, 16])``).
+    """
+    rng = np.random.default_rng([seed, 16])
+    out, bits = [], 0
+    while len(out) < n:
+        words = rng.integers(0, 2**BITS_PER_WORD, 2 * (n - len(out)) + 8)
+        for w in words:
+            bits += BITS_PER_WORD
+            if w < 10:
+                out.append(int(w))
+                if len(out) == n:
+                    break
+    return np.array(out), bits
+
+
+def generative_energy(
+    model: Model,
+    heat_kt: float,
+    n_samples: int,
+    bits_per_sample: float,
+    sense_c_f: float,
+    window_s: float,
+    g0_v0_a: float,
+    sense_full_v: float = 0.5,
+) -> list[dict]:
+    """The per-sample lines of the module docstring (rows of :func:`thermosim.analysis.energy.row`)."""
+    k = model.config.stages
+    kt_j = K_B * ROOM_K
+    note = "Sekimoto heat: relaxations + switching work (class bank on, every stage change)"
+    shared = energy_table(
+        supply_j=0.0,
+        supplies=[],
+        window_s=1.0,
+        samples=n_samples,
+        heat_kt=heat_kt * n_samples,
+        heat_note=note,
+        kt_j=kt_j,
+        visible=N_VISIBLE,
+        parameters=model.parameters,
+    )
+    keep = {
+        r["term"]: r for r in shared if r["per"] in ("independent sample", "write") and r["term"] != "supply"
+    }
+    heat = [r for r in shared if r["term"] == "heat" and r["per"] == "independent sample"]
+    toggles = 2 * N_VISIBLE * (k + 2)
+    integ = N_VISIBLE * (sense_c_f * sense_full_v**2 + g0_v0_a * model.config.drive * window_s * VDD_V)
+    prog = [r for r in shared if r["term"] == "programming"]
+    rows = [{**r, "per": "sample"} for r in heat]
+    rows += [
+        row(
+            "bank switching",
+            toggles * SWITCH_C_F * SWITCH_V**2,
+            "J",
+            "sample",
+            f"{toggles} switch toggles (K = {k}: 64 gates × 2 per stage change, on/off, class bank) × "
+            f"C_sw·V² ({SWITCH_C_F:g} F, {SWITCH_V:g} V; estimate)",
+        ),
+        row(
+            "read-out (integrator)",
+            integ,
+            "J",
+            "sample",
+            f"64 × (C_q·V_fs² = {sense_c_f:.3g} F·({sense_full_v:g} V)² + mirror g₀V₀·drive·T_w·V_dd, "
+            f"T_w = {window_s:.3g} s; upper estimate)",
+        ),
+        {**keep["readout"], "term": "read-out (ADC)", "per": "sample"},
+        prog[0],
+        {**prog[1], "per": "sample"},
+        row(
+            "class bits",
+            bits_per_sample * RNG_J_PER_BIT,
+            "J",
+            "sample",
+            f"{bits_per_sample:.2f} bits per sample (counted) × {RNG_J_PER_BIT * 1e12:.3g} pJ/bit "
+            "(digital RNG estimate, see thermosim.generative.energy)",
+        ),
+        {**keep["bound"], "per": "sample"},
+    ]
+    return rows
+
+
+def total_per_sample(rows: list[dict]) -> float:
+    """Sum of the J-per-sample cost lines (not the bound, not the per-write line)."""
+    return float(
+        sum(r["value"] for r in rows if r["unit"] == "J" and r["per"] == "sample" and r["term"] != "bound")
+    )
