@@ -87,6 +87,50 @@ def class_bank(model, ax=None):
     return axes
 
 
+def sweep_figure(result: dict):
+    """Quality (recognisable, Fréchet, both read-outs) and energy per sample against K; recognisable and
+    Fréchet against the read-out window."""
+    fig, axes = plt.subplots(1, 3, figsize=(11, 3.3), layout="constrained")
+    ks = [r["stages"] for r in result["stages"]]
+    for readout, style in (("current", "o-"), ("voltage", "s--")):
+        axes[0].plot(
+            ks,
+            [r[readout]["recognisable"] for r in result["stages"]],
+            style,
+            label=f"{readout}: recognisable",
+        )
+        axes[0].plot(
+            ks,
+            [r[readout]["frechet"] / 4 for r in result["stages"]],
+            style,
+            alpha=0.5,
+            label=f"{readout}: Fréchet / 4",
+        )
+    axes[0].axhline(0.85, color="0.5", ls=":", lw=0.8)
+    axes[0].set_xscale("log")
+    axes[0].set_xlabel("stages K")
+    axes[0].legend(fontsize=6)
+    axes[1].loglog(ks, [r["energy_per_sample_J"] for r in result["stages"]], "o-", label="energy per sample")
+    if "spice_cpu_s_per_sample" in result["stages"][0]:
+        ax2 = axes[1].twinx()
+        ax2.plot(ks, [r["spice_cpu_s_per_sample"] for r in result["stages"]], "s--", color="C3")
+        ax2.set_ylabel("ngspice CPU s per sample", color="C3")
+    axes[1].set_xlabel("stages K")
+    axes[1].set_ylabel("energy per sample [J]")
+    for k in sorted({r["stages"] for r in result["windows"]}):
+        rows = [r for r in result["windows"] if r["stages"] == k]
+        w = [r["window"] for r in rows]
+        axes[2].semilogx(
+            w, [r["current"]["recognisable"] for r in rows], "o-", label=f"K = {k}: recognisable"
+        )
+        axes[2].semilogx(w, [r["current"]["frechet"] / 4 for r in rows], "s--", label=f"K = {k}: Fréchet / 4")
+    axes[2].set_xlabel("read-out window [model time]")
+    axes[2].legend(fontsize=6)
+    for ax in axes:
+        ax.grid(alpha=0.3)
+    return axes
+
+
 def generative_figures(model, images: dict, classes, ddpm_images: dict, snapshots, out: Path) -> list[str]:
     from .digital.data import load_digits_split
     from .digital.quality import get_judge

@@ -43,7 +43,9 @@ def cmd_train(args) -> int:
     t0 = time.perf_counter()
     model = train(config, scale(x), y, checkpoint=out / "checkpoint.npz", log=log)
     wall = time.perf_counter() - t0
-    speed = throughput(config, (1, None), repeats=3 if args.limit is None else 1)  # best of 3: the machine may be shared
+    speed = throughput(
+        config, (1, None), repeats=3 if args.limit is None else 1
+    )  # best of 3: the machine may be shared
     model.save(out / "model.npz")
     summary = {
         "config": dataclasses.asdict(config),

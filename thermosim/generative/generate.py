@@ -108,8 +108,28 @@ class CircuitScale:
     sense_full_v: float = 0.5
 
 
+# What the circuit elements realise (model units; at g₀ = 1 µS, V₀ = 0.1 V): coupling transconductors
+# |g₀J| ≤ 5 µS, bias DACs |g₀V₀b| ≤ 0.5 µA, own-term transconductors 2J₂ within ±10 µS and 4J₄ in
+# (0.4, 20] µS-per-unit². Trained values beyond them are clipped (``clipped`` counts them).
+LIMITS = {"coupling": 5.0, "bias": 5.0, "j2": (-5.0, 5.0), "j4": (0.1, 5.0)}
+
+
+def clipped(model: Model) -> dict:
+    """How many trained values lie outside :data:`LIMITS` (each is clipped to its range in the circuit)."""
+    c = model.config
+    lo2, hi2 = LIMITS["j2"]
+    lo4, hi4 = LIMITS["j4"]
+    return {
+        "coupling": int(np.sum(np.abs(model.coupling) > LIMITS["coupling"])),
+        "bias": int(np.sum(np.abs(model.bias) > LIMITS["bias"])),
+        "j2": int(np.sum(((c.j2 + model.dj2) < lo2) | ((c.j2 + model.dj2) > hi2))),
+        "j4": int(np.sum(((c.j4 + model.dj4) < lo4) | ((c.j4 + model.dj4) > hi4))),
+    }
+
+
 def staged_terms(model: Model, cls: int, tau_s: float, protocol: Protocol, scale: CircuitScale) -> dict:
-    """The staged keys of one sample of class ``cls`` (switch times, per-stage values, sense integrators).
+    """The staged keys of one sample of class ``cls`` (switch times, per-stage values within
+    :data:`LIMITS`, sense integrators).
 
     Integrator: v(q) = (g₀V₀T_w/C_q)·⟨h⟩, so C_q = g₀V₀·T_w·drive/V_fs makes v(q) = V_fs·s."""
     c = model.config
@@ -119,10 +139,12 @@ def staged_terms(model: Model, cls: int, tau_s: float, protocol: Protocol, scale
     window_s = protocol.window * tau_s
     return {
         "stage_at_s": tuple(t0 + np.arange(k) * c.t_f * tau_s / k),
-        "stage_coupling": tuple(tup(j) for j in model.coupling),
-        "stage_j2": tup(c.j2 + model.dj2),
-        "stage_j4": tup(c.j4 + model.dj4),
-        "stage_bias": tup(model.bias[:, cls]),
+        "stage_coupling": tuple(
+            tup(j) for j in np.clip(model.coupling, -LIMITS["coupling"], LIMITS["coupling"])
+        ),
+        "stage_j2": tup(np.clip(c.j2 + model.dj2, *LIMITS["j2"])),
+        "stage_j4": tup(np.clip(c.j4 + model.dj4, *LIMITS["j4"])),
+        "stage_bias": tup(np.clip(model.bias[:, cls], -LIMITS["bias"], LIMITS["bias"])),
         "sense": N_VISIBLE,
         "sense_from_s": t0 + (c.t_f - protocol.window) * tau_s,
         "sense_c_f": scale.g0_s * scale.v_unit_v * window_s * c.drive / scale.sense_full_v,

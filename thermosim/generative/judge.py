@@ -130,6 +130,7 @@ def run_generate(
         "config": model.config.__dict__,
         "protocol": protocol.__dict__,
         "ranges": model.ranges(),
+        "clipped": generate.clipped(model),
         "n_twin": n,
         "n_spice": spice_n,
         "n_transistor": transistor_n,
