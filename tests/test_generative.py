@@ -8,6 +8,7 @@ import json
 
 import numpy as np
 import pytest
+from scipy import sparse
 
 from thermosim.cli import main
 from thermosim.digital.data import PIXEL_MAX
@@ -88,6 +89,26 @@ def equilibrium_sums(model: Model, chains: int, steps: int, seed: int):
     return zz, zy
 
 
+def placement(lay: Layout):
+    """The sparse matrix A of θ ↦ W(θ), W flattened column by column (entry (f, n) at n·F + f), so that
+    the gain's Hessian is Aᵀ(I_N ⊗ ZᵀZ)A."""
+    n, f = N_VISIBLE, N_FEATURES
+    i, j = np.triu_indices(n, 1)
+    p = len(i)
+    u = np.arange(n)
+    rows = np.concatenate(
+        [
+            j * f + i,
+            i * f + j,
+            u * f + u,
+            u * f + n + u,
+            (u[None] * f + 2 * n + np.arange(10)[:, None]).ravel(),
+        ]
+    )
+    cols = np.concatenate([np.arange(p), np.arange(p), p + u, p + n + u, p + 2 * n + np.arange(10 * n)])
+    return sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(f * n, lay.size))
+
+
 def test_maximum_likelihood_recovers_a_reversible_computer():
     """Paths of a computer in equilibrium are reversible: their time reverse has the same law, so the
     reverse-path likelihood is maximal at the computer's own parameters (couplings, δJ₂, δJ₄, class bank).
@@ -107,8 +128,8 @@ def test_maximum_likelihood_recovers_a_reversible_computer():
     zz, zy = equilibrium_sums(true, 400, 1000, 3)
     theta = optimum(lay, zz[None], zy[None], ridge=0.0, smooth=0.0)[0]
     rows = np.trace(zz[2 * N_VISIBLE :, 2 * N_VISIBLE :])
-    basis = lay.to_w(np.eye(lay.size))
-    hess = lay.adjoint(zz @ basis).T * c.dt / (2 * c.kt)
+    a = placement(lay)
+    hess = (a.T @ sparse.kron(sparse.eye(N_VISIBLE), sparse.csr_matrix(zz)) @ a).toarray() * c.dt / (2 * c.kt)
     se = np.sqrt(np.diag(np.linalg.inv(hess)))
     i, k = np.triu_indices(N_VISIBLE, 1)
     truth = np.concatenate([true.coupling[0][i, k], 2 * true.dj2[0], 4 * true.dj4[0], true.bias[0].ravel()])
@@ -237,6 +258,7 @@ def test_staged_circuit_and_its_current_read_out(tmp_path):
     of the window; (c) the Sekimoto heat the circuit reports over the run is finite and the stage switch
     is in force (the sense node carries stage-2 current only after its switch time)."""
     from thermosim.circuits.quartic import QuarticParams
+    from thermosim.circuits.staged import sense_window
 
     tau, kt = 1e-6, 0.1
     j2, j4, b, jm = (0.5, 1.5), (1.2, 0.8), (0.1, -0.2), 0.6
@@ -267,7 +289,12 @@ def test_staged_circuit_and_its_current_read_out(tmp_path):
     )
     win = t >= t_from
     g0v0 = params.g0_s * params.v_unit_v
-    read = out.samples[-1, 2:] * c_q / (g0v0 * (t_end - t_from))  # the read-out: mean trained field
+    t_eff = sense_window(params, out.samples[-1, 4])  # the calibration channel's window
+    # at most one simulator step lost at the switch, and the leak's droop T²/(2·R·C_q) (the same on every
+    # channel, so the calibration removes it too)
+    window = t_end - t_from
+    assert abs(t_eff - window) <= sim.noise_step_s + window**2 / (2 * 1e12 * c_q)
+    read = out.samples[-1, 2:4] * c_q / (g0v0 * t_eff)  # the read-out: mean trained field
     batches = h[win][: 25 * (win.sum() // 25)].reshape(25, -1, 2).mean(axis=1)
     se = batches.std(axis=0, ddof=1) / 5
     grid_mean = np.trapezoid(h[win], t[win], axis=0) / (t[win][-1] - t[win][0])
@@ -339,6 +366,29 @@ def test_generate_writes_samples_in_pixel_scale_and_judges_them(tiny_model, caps
     assert result["spice_vs_twin_mmd"]["current"]["n_x"] == 10
     assert 0 <= result["class_accuracy"]["spice (current)"]["accuracy"] <= 1
     assert (tiny_model / "metrics.json").exists() and (tiny_model / "samples.png").exists()
+    from thermosim.report_generative import section_body
+
+    assert "Conditional generation" in section_body(result) and "bank switching" in section_body(result)
+
+
+def test_sweep_fits_every_k_on_the_same_paths(tiny_model):
+    """The sweep refits K = 1 and 2 from the tiny model's checkpoint (no new paths) and writes its table."""
+    from thermosim.generative.sweep import run_sweep
+    from thermosim.report_generative import sweep_body
+
+    s = run_sweep(
+        tiny_model,
+        tiny_model / "checkpoint.npz",
+        n=20,
+        stages=(1, 2),
+        windows=(0.05, 0.1),
+        window_stages=((2, True),),
+        spice_cpu=False,
+        limit=30,
+    )
+    assert [(r["stages"], r["tied"]) for r in s["stages"]] == [(1, False), (2, False), (2, True)]
+    assert len(s["windows"]) == 2
+    assert (tiny_model / "sweep.png").exists() and "| 2 | one bank | 0.1 |" in sweep_body(s)
 
 
 def test_generate_without_a_model_is_one_line(tmp_path, capsys):
@@ -385,3 +435,15 @@ def test_features_and_config_defaults():
     z = features(np.array([[2.0, -1.0]]), np.array([3]))
     np.testing.assert_array_equal(z, [[2.0, -1.0, 8.0, -1.0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0]])
     assert Protocol().window == 0.1
+
+
+@pytest.mark.ngspice
+def test_pbit_classes_come_from_the_latch():
+    """Classes drawn from the thermal p-bit's bits: 10 classes in 0…9, at least 4 bits each (one word),
+    and the energy per bit is the latch's supply energy over the run divided by the bits taken (> 0)."""
+    from thermosim.generative.energy import pbit_classes
+
+    cls, used, j_per_bit = pbit_classes(10, seed=3)
+    assert len(cls) == 10 and cls.min() >= 0 and cls.max() <= 9
+    assert used >= 4 * 10 and used % 4 == 0
+    assert 0 < j_per_bit < 1e-9

@@ -140,6 +140,12 @@ def _parser() -> argparse.ArgumentParser:
     tr.add_argument("--stages", type=_count, help="K piecewise-constant protocol stages (default 1)")
     tr.add_argument("--ridge", type=float, help="ridge on each stage's parameters (default 1e-4)")
     tr.add_argument("--smooth", type=float, help="penalty on neighbouring stages' differences (default 1e-3)")
+    tr.add_argument(
+        "--tie-couplings",
+        action="store_const",
+        const=True,
+        help="one coupling matrix for all stages: only own terms and class biases are staged",
+    )
     tr.add_argument("--epochs", type=_count, help="passes of fresh noising paths over the data (default 3)")
     tr.add_argument("--batch", type=_count, help="trajectories per matrix product (default 128)")
     tr.add_argument("--seed", type=_seed, help="seed of the noising paths (default 0)")
@@ -169,6 +175,12 @@ def _parser() -> argparse.ArgumentParser:
     ge.add_argument("--relax", type=float, default=1.0, help="uncoupled relaxation, model time (default 1)")
     ge.add_argument(
         "--window", type=float, default=0.1, help="current read-out window, model time (default 0.1)"
+    )
+    ge.add_argument(
+        "--class-bits",
+        choices=["rng", "pbit"],
+        default="rng",
+        help="random bits of the classes (default rng)",
     )
     ge.add_argument("--workers", type=_count, help="parallel ngspice processes (default: all cores)")
     ge.add_argument("--seed", type=_seed, default=1, help="noise seed (default 1)")

@@ -57,20 +57,27 @@ def sample_panels(panels: dict, rows: int = 4):
     return axes
 
 
-def trajectories(model, snapshots: np.ndarray, rows: int = 6, ax=None):
-    """Noise → digit: the visible units of ``rows`` samples (voltage read-out) at evenly spaced times."""
+def trajectories(model, snapshots: np.ndarray, readout: np.ndarray, rows: int = 6, ax=None):
+    """Noise → digit: the visible units of ``rows`` samples (voltage read-out) at evenly spaced times,
+    and in the last column the current read-out (scaled pixels ``readout``)."""
     from .digital.data import unscale
     from .generative.model import decode
 
-    s = snapshots.shape[0]
-    imgs = np.stack([unscale(decode(model.config, snapshots[k, :rows])) for k in range(s)], axis=1)
+    frames = [unscale(decode(model.config, snapshots[k, :rows])) for k in range(snapshots.shape[0])]
+    frames.append(unscale(readout[:rows]))
+    s = len(frames)
+    imgs = np.stack(frames, axis=1)
     grid = np.arange(rows * s).reshape(rows, s)
     if ax is None:
         _, ax = plt.subplots(figsize=(0.9 * s, 0.9 * rows + 0.6), layout="constrained")
     ax.imshow(tile(imgs.reshape(rows * s, 64), grid), cmap="gray_r", vmin=0, vmax=16)
-    ax.set_xticks(np.arange(s) * (8 + GAP) + 3.5, [f"{k + 1}" for k in range(s)], fontsize=7)
+    ax.set_xticks(
+        np.arange(s) * (8 + GAP) + 3.5, [*(f"{k + 1}" for k in range(s - 1)), "current"], fontsize=7
+    )
     ax.set_yticks([])
-    ax.set_xlabel("snapshot (evenly spaced over relaxation + protocol; voltage read-out)")
+    ax.set_xlabel(
+        "states evenly spaced over relaxation + protocol (decoded voltages); last: current read-out"
+    )
     return ax
 
 
@@ -88,42 +95,39 @@ def class_bank(model, ax=None):
 
 
 def sweep_figure(result: dict):
-    """Quality (recognisable, Fréchet, both read-outs) and energy per sample against K; recognisable and
-    Fréchet against the read-out window."""
-    fig, axes = plt.subplots(1, 3, figsize=(11, 3.3), layout="constrained")
-    ks = [r["stages"] for r in result["stages"]]
+    """Recognisable and Fréchet (both read-outs) against K; energy and ngspice CPU per sample against K;
+    recognisable and Fréchet against the read-out window."""
+    fig, axes = plt.subplots(1, 3, figsize=(12, 3.5), layout="constrained")
+    rows = [r for r in result["stages"] if not r["tied"]]
+    tied = [r for r in result["stages"] if r["tied"] or r["stages"] == 1]
+    ks = [r["stages"] for r in rows]
     for readout, style in (("current", "o-"), ("voltage", "s--")):
+        axes[0].plot(ks, [r[readout]["recognisable"] for r in rows], style, label=f"{readout}: recognisable")
         axes[0].plot(
-            ks,
-            [r[readout]["recognisable"] for r in result["stages"]],
-            style,
-            label=f"{readout}: recognisable",
+            ks, [r[readout]["frechet"] / 4 for r in rows], style, alpha=0.4, label=f"{readout}: Fréchet/4"
         )
-        axes[0].plot(
-            ks,
-            [r[readout]["frechet"] / 4 for r in result["stages"]],
-            style,
-            alpha=0.5,
-            label=f"{readout}: Fréchet / 4",
-        )
+    kt = [r["stages"] for r in tied]
+    axes[0].plot(kt, [r["current"]["recognisable"] for r in tied], "^-k", label="current, one coupling bank")
     axes[0].axhline(0.85, color="0.5", ls=":", lw=0.8)
     axes[0].set_xscale("log")
     axes[0].set_xlabel("stages K")
     axes[0].legend(fontsize=6)
-    axes[1].loglog(ks, [r["energy_per_sample_J"] for r in result["stages"]], "o-", label="energy per sample")
-    if "spice_cpu_s_per_sample" in result["stages"][0]:
-        ax2 = axes[1].twinx()
-        ax2.plot(ks, [r["spice_cpu_s_per_sample"] for r in result["stages"]], "s--", color="C3")
-        ax2.set_ylabel("ngspice CPU s per sample", color="C3")
+    axes[1].loglog(ks, [r["energy_per_sample_J"] for r in rows], "o-", label="energy per sample")
     axes[1].set_xlabel("stages K")
     axes[1].set_ylabel("energy per sample [J]")
-    for k in sorted({r["stages"] for r in result["windows"]}):
-        rows = [r for r in result["windows"] if r["stages"] == k]
-        w = [r["window"] for r in rows]
-        axes[2].semilogx(
-            w, [r["current"]["recognisable"] for r in rows], "o-", label=f"K = {k}: recognisable"
-        )
-        axes[2].semilogx(w, [r["current"]["frechet"] / 4 for r in rows], "s--", label=f"K = {k}: Fréchet / 4")
+    ax2 = axes[1].twinx()
+    for sel, style, name in ((rows, "s--", "a bank per stage"), (tied, "^:", "one coupling bank")):
+        timed = [r for r in sel if "spice_cpu_s_per_sample" in r]
+        x = [r["stages"] for r in timed]
+        ax2.plot(x, [r["spice_cpu_s_per_sample"] for r in timed], style, color="C3", label=name)
+    ax2.set_ylabel("ngspice CPU s per sample", color="C3")
+    ax2.legend(fontsize=6, loc="upper left")
+    for k, tie in sorted({(r["stages"], r["tied"]) for r in result["windows"]}):
+        sel = [r for r in result["windows"] if (r["stages"], r["tied"]) == (k, tie)]
+        w = [r["window"] for r in sel]
+        name = f"K = {k}{', one bank' if tie else ''}"
+        axes[2].semilogx(w, [r["current"]["recognisable"] for r in sel], "o-", label=f"{name}: recognisable")
+        axes[2].semilogx(w, [r["current"]["frechet"] / 4 for r in sel], "s--", label=f"{name}: Fréchet/4")
     axes[2].set_xlabel("read-out window [model time]")
     axes[2].legend(fontsize=6)
     for ax in axes:
@@ -131,7 +135,9 @@ def sweep_figure(result: dict):
     return axes
 
 
-def generative_figures(model, images: dict, classes, ddpm_images: dict, snapshots, out: Path) -> list[str]:
+def generative_figures(
+    model, images: dict, classes, ddpm_images: dict, snapshots, readout, out: Path
+) -> list[str]:
     from .digital.data import load_digits_split
     from .digital.quality import get_judge
 
@@ -149,7 +155,7 @@ def generative_figures(model, images: dict, classes, ddpm_images: dict, snapshot
     panels["training digits: column = label"] = (split.x_train, split.y_train)
     files = {
         "samples.png": sample_panels(panels),
-        "trajectories.png": trajectories(model, snapshots),
+        "trajectories.png": trajectories(model, snapshots, readout),
         "class_bank.png": class_bank(model),
     }
     for name, ax in files.items():

@@ -16,7 +16,9 @@ Whitelam's generative computer (PRL 2026) in its second design: 64 quartic units
 BANK (ten bias vectors per stage, one selected per sample by the requested class; unconditional samples
 draw the class uniformly from counted random bits), a protocol of K piecewise-constant STAGES (each
 fitted by exact least squares on the time-reversed noising paths of its own time window, with a ridge and
-a penalty on neighbouring stages' differences), and a CURRENT READ-OUT: each unit's trained-branch current
+a penalty on neighbouring stages' differences; the shipped model: K = 10 with one coupling matrix for
+all stages, only the per-unit terms and class biases staged — the cost of a coupling bank per stage in
+ngspice is in the sweep below), and a CURRENT READ-OUT: each unit's trained-branch current
 (the field its couplings, bias and own trained terms deliver), integrated on a capacitor over the last 0.1
 time units and divided by the drive — a denoised image rather than one noisy state. The final voltages
 (decoded as before) are reported beside it. The same trained values run as the digital twin, as the
@@ -39,7 +41,43 @@ def generative_markdown(out: Path, log=sys.stderr) -> str:
     say = (lambda m: print(m, file=log, flush=True)) if log else None
     s = run_sweep(d, d / "checkpoint.npz", log=say)
     training = json.loads((d / "training.json").read_text()) if (d / "training.json").exists() else None
-    return INTRO + "\n" + section_body(r, training) + "\n" + sweep_body(s) + "\n"
+    return INTRO + "\n" + section_body(r, training) + "\n" + k1_body(d / "k1") + sweep_body(s) + "\n"
+
+
+def k1_body(d: Path) -> str:
+    """The one-stage computer's table, from ``k1/metrics.json`` (not rerun by the demo: another 9 minutes
+    of ngspice; regenerate with `thermosim generate --model results/generative/k1/model.npz --out
+    results/generative/k1 --transistor-n 96`)."""
+    if not (d / "metrics.json").exists():
+        return ""
+    r = json.loads((d / "metrics.json").read_text())
+    lines = [
+        "",
+        "### The same computer with one stage (K = 1), for comparison",
+        "",
+        "From `generative/k1/` (`thermosim generate --model results/generative/k1/model.npz --out "
+        "results/generative/k1 --transistor-n 96`; not rerun by the demo). Same classes and seeds.",
+        "",
+        "| generator (read-out) | n | recognisable | min class share | Fréchet | nn-train dist | copies | "
+        "class accuracy |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for q in r["quality"]:
+        acc = r["class_accuracy"].get(q["label"])
+        lines.append(
+            f"| {q['label']} | {q['n']} | {q['recognisable']:.3f} | {q['min_class_share']:.3f} | "
+            f"{q['frechet']:.2f} | {q['nn_train_dist']:.2f} | {q['copies']:.3f} | "
+            + (f"{acc['accuracy']:.3f} |" if acc else "— |")
+        )
+    m, h = r["spice_vs_twin_mmd"]["current"], r["heat_kt_per_sample"]
+    lines += [
+        "",
+        f"SPICE vs twin (current read-out): MMD² {m['mmd2']:.3g}, floor {m['floor']:.3g} "
+        f"(p = {m['p_value']:.2f}); heat {h['spice']:.1f} kT (SPICE) vs {h['twin']:.1f} kT (twin); "
+        f"{r['energy_per_sample_J']:.3g} J per sample.",
+        "",
+    ]
+    return "\n".join(lines)
 
 
 def section_body(r: dict, training: dict | None = None) -> str:
@@ -52,7 +90,7 @@ def section_body(r: dict, training: dict | None = None) -> str:
         f"(counted bits: "
         f"{r['class_bits_per_sample']:.2f} per sample).",
         "",
-        "| generator (read-out) | K | recognisable | min class share | Fréchet | nn-train dist | copies |",
+        "| generator (read-out) | n | recognisable | min class share | Fréchet | nn-train dist | copies |",
         "|---|---|---|---|---|---|---|",
     ]
     for q in r["quality"]:
@@ -128,27 +166,32 @@ def sweep_body(s: dict) -> str:
         "",
         f"### Sweep: stages K and read-out window (digital twin, {s['n']} samples, same paths and classes)",
         "",
-        "| K | recognisable (current) | Fréchet (current) | accuracy (current) | recognisable (voltage) | "
-        "Fréchet (voltage) | heat [kT] | energy per sample [J] | ngspice CPU s per sample | max abs b |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| K | couplings | recognisable (current) | Fréchet (current) | accuracy (current) | recognisable "
+        "(voltage) | Fréchet (voltage) | heat [kT] | energy per sample [J] | ngspice CPU s per sample | "
+        "max abs b |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in s["stages"]:
         c, v = r["current"], r["voltage"]
         lines.append(
-            f"| {r['stages']} | {c['recognisable']:.3f} | {c['frechet']:.2f} | {c['accuracy']:.3f} | "
+            f"| {r['stages']} | {'one bank' if r['tied'] else 'a bank per stage'} | "
+            f"{c['recognisable']:.3f} | "
+            f"{c['frechet']:.2f} | {c['accuracy']:.3f} | "
             f"{v['recognisable']:.3f} | {v['frechet']:.2f} | {r['heat_kt']:.0f} | "
             f"{r['energy_per_sample_J']:.3g} | "
-            f"{r.get('spice_cpu_s_per_sample', float('nan')):.1f} | {r['ranges']['bias_max']:.2f} |"
+            + (f"{r['spice_cpu_s_per_sample']:.1f}" if "spice_cpu_s_per_sample" in r else "not run")
+            + f" | {r['ranges']['bias_max']:.2f} |"
         )
     lines += [
         "",
-        "| K | window | recognisable | min class share | Fréchet | accuracy |",
-        "|---|---|---|---|---|---|",
+        "| K | couplings | window | recognisable | min class share | Fréchet | accuracy |",
+        "|---|---|---|---|---|---|---|",
     ]
     for r in s["windows"]:
         c = r["current"]
         lines.append(
-            f"| {r['stages']} | {r['window']:g} | {c['recognisable']:.3f} | {c['min_class_share']:.3f} | "
+            f"| {r['stages']} | {'one bank' if r['tied'] else 'per stage'} | {r['window']:g} | "
+            f"{c['recognisable']:.3f} | {c['min_class_share']:.3f} | "
             f"{c['frechet']:.2f} | {c['accuracy']:.3f} |"
         )
     lines += ["", "![generative sweep](generative/sweep.png)"]

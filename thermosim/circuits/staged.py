@@ -6,7 +6,8 @@ time (the last one to the end of the run). Per stage (model units, unit i, x_i i
 * K banks of coupling transconductors g₀·Jᵏ_ij, each bank reading its own switched copies of the unit
   voltages (one ideal switch per unit per bank, closed during its stage; a B source ``gate·v``): the
   clocked bank selection. Measured against one bank of B sources re-weighted by time (see the README),
-  linear G elements are the cheaper form in ngspice: their stamps are constant.
+  linear G elements are the cheaper form in ngspice: their stamps are constant. When every stage has
+  the same couplings (a model fitted with tied couplings) one bank is written, on from the first stage.
 * per unit, the trained own terms g₀V₀·(2(J₂ᵏ−J₂)x + 4(J₄ᵏ−J₄)x³ + bᵏ) as a gated B source (J₂, J₄ the
   family's own values); ``stage_bias`` is what the class bank's switch selected for this sample.
 
@@ -15,6 +16,12 @@ and its own trained terms) is fed through a 0 V sense source from the unit node;
 source reading the sense current) integrates it on ``sense_c_f`` from ``sense_from_s`` to the end:
 v(q_i) = −(1/C_q)∫ i_sense dt, with i_sense = g₀V₀·∂_i(V − V₀) = −g₀V₀·h_i. A 10¹² Ω leak gives the
 node a DC path (time constant C_q·10¹² ≫ the window). The ADC samples v(q_i) once at the end.
+
+Window calibration: a reference channel q0 integrates a known current I_ref (``sense_ref_a``) through the
+same switch, v(q0) = I_ref·T_eff/C_q: the window the switch really held. The ideal time switch turns on at
+the first simulator point past ``sense_from_s`` (ngspice sets no breakpoint there), which loses up to one
+step — 5 % of a 0.1 τ window at τ/100 steps; dividing by the measured T_eff removes it, as a real read-out
+would with its calibration channel.
 """
 
 from __future__ import annotations
@@ -38,6 +45,7 @@ class StagedTerms:
     sense: int = 0  # current read-out on the first `sense` units
     sense_from_s: float = 0.0  # integration window start (to the end of the run)
     sense_c_f: float = 40e-15  # integrating capacitor per sensed unit
+    sense_ref_a: float = 1e-7  # the window calibration channel's reference current
 
 
 def staged_arrays(p, n: int, where: str):
@@ -65,6 +73,7 @@ def staged_arrays(p, n: int, where: str):
     if not 0 <= p.sense <= n:
         raise SpecError(f"{where}.sense must be between 0 and {n}, got {p.sense}")
     positive(p.sense_c_f, f"{where}.sense_c_f")
+    positive(p.sense_ref_a, f"{where}.sense_ref_a")
     positive(p.sense_from_s, f"{where}.sense_from_s", allow_zero=True)
     return tuple(out)
 
@@ -115,13 +124,21 @@ def add_stages(circuit, arrays, p, n: int, base: tuple, g0: float, v0: float, re
             for k in range(len(times))
         ]
         circuit.raw_spice += f"Bt{i + 1} {into[i]} 0 I={num(g0 * v0)}*({'+'.join(terms)})\n"
-    for k in range(len(times)):
+    banks = range(len(times))
+    if np.all(jm == jm[:1]):  # one coupling bank for every stage: switched on at the first stage only
+        banks, times = range(1), times[:1]
+    for k in banks:
         for j in np.flatnonzero(np.any(jm[k], axis=0)):
             circuit.raw_spice += f"Bg{k + 1}_{j + 1} g{k + 1}_{j + 1} 0 V={gate(times, k)}*{volts(j)}\n"
         for i, j in zip(*np.nonzero(jm[k]), strict=True):
             circuit.raw_spice += (
                 f"Gc{k + 1}_{i + 1}_{j + 1} {into[i]} 0 g{k + 1}_{j + 1} 0 {num(g0 * jm[k, i, j])}\n"
             )
+    if p.sense:
+        circuit.raw_spice += (
+            f"Bq0 q0 0 I=(time>={num(p.sense_from_s)}?1:0)*{num(-p.sense_ref_a)}\n"
+            f"Cq0 q0 0 {num(p.sense_c_f)}\nRq0 q0 0 {LEAK_OHM!r}\n"
+        )
     for i in range(p.sense):
         circuit.raw_spice += (
             f"Vs{i + 1} u{i + 1} s{i + 1} 0\n"
@@ -146,4 +163,10 @@ def staged_potential(arrays, base: tuple, x: np.ndarray, t: np.ndarray) -> np.nd
 
 
 def sense_variables(p) -> tuple[str, ...]:
-    return tuple(f"v(q{i + 1})" for i in range(p.sense))
+    """The integrator voltages v(q1) … v(q_sense), then the calibration channel v(q0)."""
+    return tuple(f"v(q{i + 1})" for i in range(p.sense)) + (("v(q0)",) if p.sense else ())
+
+
+def sense_window(p, v_q0: float) -> float:
+    """The integration time the switch really held, from the calibration channel: T = v(q0)·C_q/I_ref."""
+    return v_q0 * p.sense_c_f / p.sense_ref_a

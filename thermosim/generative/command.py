@@ -20,7 +20,7 @@ def cmd_train(args) -> int:
 
     overrides = {
         k: getattr(args, k)
-        for k in ("stages", "ridge", "smooth", "epochs", "seed", "batch")
+        for k in ("stages", "ridge", "smooth", "epochs", "seed", "batch", "tie_couplings")
         if getattr(args, k) is not None
     }
     config = TrainConfig(**overrides)
@@ -84,6 +84,7 @@ def cmd_generate(args) -> int:
         transistor_n=args.transistor_n,
         workers=args.workers,
         protocol=Protocol(args.relax, args.window),
+        class_bits=args.class_bits,
         log=None if args.json else sys.stderr,
     )
     if args.json:

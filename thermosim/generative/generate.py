@@ -70,8 +70,10 @@ def _twin(model: Model, classes: np.ndarray, seed: int, protocol: Protocol, snap
     heat = base_potential(c, x)
     keep = set(np.linspace(0, total, snapshots).round().astype(int)) if snapshots else set()
     snaps = [x.copy()] if 0 in keep else []
-    for _ in range(n_relax):
+    for j in range(n_relax):
         x = x - base_force(c, x) * c.dt + amp * rng.standard_normal(x.shape)
+        if j + 1 in keep:
+            snaps.append(x.copy())
     heat -= base_potential(c, x)
     acc, stage = np.zeros_like(x), -1
     for j in range(c.n_steps):
@@ -220,8 +222,14 @@ def _run_one(args) -> tuple[np.ndarray, np.ndarray, dict]:
         "supply_j": out.metrics["supply_power_w"] * prep.t_stop_s,
         "n_points": out.metrics["n_points"],
     }
+    from ..circuits.staged import sense_window
+
     x = (last[:N_VISIBLE] - zero) / scale.v_unit_v
-    return x, last[N_VISIBLE:] / scale.sense_full_v, cost
+    # v(q) = V_fs·s for the nominal window; the calibration channel gives the window actually integrated
+    t_eff = sense_window(spec.params, last[-1])
+    nominal = prep.t_stop_s - spec.params.sense_from_s
+    cost["window_s"] = t_eff
+    return x, last[N_VISIBLE:-1] / scale.sense_full_v * nominal / t_eff, cost
 
 
 def spice(

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from ..physics import K_B
-from .energy import ROOM_K, draw_classes, generative_energy, total_per_sample
+from .energy import ROOM_K, draw_classes, generative_energy, pbit_classes, total_per_sample
 from .generate import CircuitScale, Protocol
 from .model import N_CLASSES, Model
 
@@ -72,11 +72,13 @@ def run_generate(
     transistor_n: int = 0,
     workers: int | None = None,
     protocol: Protocol | None = None,
+    class_bits: str = "rng",
     log=sys.stderr,
 ) -> dict:
     """Generate with the model at ``model_path`` (twin: n, ngspice: spice_n (default n), transistor level:
     transistor_n; the classes of the first rows are shared) and judge; write samples.npz, metrics.json
-    and the figures to ``out``."""
+    and the figures to ``out``. ``class_bits``: the classes' random bits from a counted digital RNG
+    ("rng") or from the thermal p-bit circuit in ngspice ("pbit")."""
     from ..analysis.mmd import mmd_test
     from ..compare import ddpm_rows
     from ..digital.data import load_digits_split, scale
@@ -92,7 +94,18 @@ def run_generate(
     protocol.validate(model)
     say = (lambda m: print(m, file=log, flush=True)) if log else (lambda m: None)
     spice_n = n if spice_n is None else spice_n
-    classes, bits = draw_classes(max(n, spice_n, transistor_n), seed)
+    if class_bits not in ("rng", "pbit"):
+        raise ValueError(f"class bits must come from 'rng' or 'pbit', got {class_bits!r}")
+    bit_cost = {}
+    if class_bits == "pbit":
+        classes, bits, j_per_bit = pbit_classes(max(n, spice_n, transistor_n), seed)
+        bit_cost = {
+            "j_per_bit": j_per_bit,
+            "bit_source": "cmos_pbit latch in ngspice: its supply energy per bit",
+        }
+        say(f"[generate] {len(classes)} classes from {bits} p-bit bits")
+    else:
+        classes, bits = draw_classes(max(n, spice_n, transistor_n), seed)
     t0 = time.perf_counter()
     tw = generate.twin(model, classes[:n], seed, protocol, snapshots=9)
     twin_s = time.perf_counter() - t0
@@ -137,6 +150,7 @@ def run_generate(
         "quality": rows + [{k: v for k, v in r.items() if k != "energy"} for r in ddpm],
         "class_accuracy": accuracy,
         "class_bits_per_sample": bits / len(classes),
+        "class_bits_source": class_bits,
         "heat_kt_per_sample": {"twin": float(np.mean(tw["heat_kt"]))},
         "heat_kt_se": {"twin": float(np.std(tw["heat_kt"], ddof=1) / np.sqrt(n))},
         "cost": {k: runs[k]["cost"] for k in order if k != "twin"} | {"twin_wall_s": twin_s},
@@ -163,6 +177,7 @@ def run_generate(
         sense_c,
         protocol.window * tau,
         scale_.g0_s * scale_.v_unit_v,
+        **bit_cost,
     )
     if transistor_n:
         from ..analysis.energy import row
@@ -189,7 +204,9 @@ def run_generate(
         "ratio_vs_ddpm": match["energy_per_sample_J"] / per_sample,
         "ratio_vs_ddpm_heat_only": match["energy_per_sample_J"] / (max(heat, 0.0) * K_B * ROOM_K or np.nan),
     }
-    result["figures"] = generative_figures(model, images, classes, ddpm_images, tw["snapshots"], out)
+    result["figures"] = generative_figures(
+        model, images, classes, ddpm_images, tw["snapshots"], tw["current"], out
+    )
     atomic_savez(out / "samples.npz", **images, **{f"{k}_class": classes[: len(images[k])] for k in images})
     from ..results import atomic_write_json  # noqa: F811
 

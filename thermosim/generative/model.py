@@ -53,6 +53,7 @@ class TrainConfig:
     stages: int = 1  # K: piecewise-constant parameters, one set per generation-time window t_f/K
     ridge: float = 1e-4  # λ‖θ_k‖² on the per-step-normalised normal equations (scale-free)
     smooth: float = 1e-3  # μ Σ_k ‖θ_k − θ_(k+1)‖²: neighbouring stages fitted together
+    tie_couplings: bool = False  # one coupling bank for all stages (only own terms and biases staged)
     kt: float = 0.1
     j2: float = 1.0
     j4: float = 1.0

@@ -3,8 +3,9 @@
 Every K is fitted on the SAME noising paths (the training checkpoint's window sums: :mod:`.train`), then
 generates ``n`` digits as the digital twin with the same classes and seed; each row holds the judge's
 table for both read-outs, the conditional accuracy, the heat and the energy lines' total per sample, the
-parameter ranges, and (``spice_cpu``) the measured ngspice CPU seconds of one sample — what K banks of
-transconductors cost to simulate. Cost: one fit per K (seconds; K = 25 about 20 s) and a twin run each.
+parameter ranges, and (``spice_cpu``, K ≤ 10) the measured ngspice CPU seconds of one sample — what K
+banks of transconductors cost to simulate. Cost: one fit per K (seconds; K = 25 about 20 s) and a twin
+run each.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import numpy as np
 
 STAGES = (1, 2, 5, 10, 25)
 WINDOWS = (0.02, 0.05, 0.1, 0.2, 0.4, 1.0)
+SPICE_MAX_STAGES = 10  # K = 25 banks hold 10⁵ transconductors: their ngspice cost is not measured
 
 
 def _judge(model, tw, classes, protocol, readouts=("current", "voltage")) -> dict:
@@ -51,12 +53,15 @@ def run_sweep(
     seed: int = 1,
     stages=STAGES,
     windows=WINDOWS,
-    window_stages=(1, 10),
+    window_stages=((1, False), (10, True)),
     spice_cpu: bool = True,
+    limit: int | None = None,
     log=None,
 ) -> dict:
-    """Fit every K of ``stages`` on the checkpoint's paths, judge the twin; then the read-out windows for
-    each K of ``window_stages``. Writes sweep.json and sweep.png to ``out``; returns the rows."""
+    """Fit every K of ``stages`` on the checkpoint's paths, with a coupling bank per stage and (K > 1) with
+    one tied coupling bank, judge the twin; then the read-out windows for each (K, tied) of
+    ``window_stages``. ``limit``: the first training digits only (as the checkpoint was made).
+    Writes sweep.json and sweep.png to ``out``; returns the rows."""
     from ..digital.data import load_digits_split, scale
     from ..results import atomic_write_json
     from .energy import draw_classes
@@ -67,33 +72,29 @@ def run_sweep(
     split = load_digits_split()
     classes = draw_classes(n, seed)[0]
     models, rows = {}, []
-    for k in sorted(set(stages) | set(window_stages)):
+    designs = [(k, False) for k in stages] + [(k, True) for k in stages if k > 1]
+    for k, tied in designs + [(k, t) for k, t in window_stages if (k, t) not in designs]:
         t0 = time.perf_counter()
-        config = dataclasses.replace(_config_of(checkpoint), stages=k)
-        models[k] = train(config, scale(split.x_train), split.y_train, checkpoint=checkpoint)
+        config = dataclasses.replace(_config_of(checkpoint), stages=k, tie_couplings=tied)
+        x, y = split.x_train[:limit], split.y_train[:limit]
+        models[k, tied] = m = train(config, scale(x), y, checkpoint=checkpoint)
         fit_s = time.perf_counter() - t0
-        if k not in stages:
+        if (k, tied) not in designs:
             continue
-        tw = twin(models[k], classes, seed, Protocol())
-        row = {
-            "stages": k,
-            "window": Protocol().window,
-            "fit_s": fit_s,
-            **_judge(models[k], tw, classes, Protocol()),
-        }
-        row["ranges"] = models[k].ranges()
-        if spice_cpu:
-            row["spice_cpu_s_per_sample"] = spice(models[k], classes[:1], seed, workers=1)["cost"]["cpu_s"]
+        tw = twin(m, classes, seed, Protocol())
+        row = {"stages": k, "tied": tied, "window": Protocol().window, "fit_s": fit_s}
+        row |= _judge(m, tw, classes, Protocol()) | {"ranges": m.ranges()}
+        if spice_cpu and (tied or k <= SPICE_MAX_STAGES):
+            row["spice_cpu_s_per_sample"] = spice(m, classes[:1], seed, workers=1)["cost"]["cpu_s"]
         rows.append(row)
-        say(
-            f"[sweep] K = {k}: recognisable {row['current']['recognisable']:.3f} (current), fit {fit_s:.0f} s"
-        )
+        say(f"[sweep] K = {k}{' tied' if tied else ''}: recognisable {row['current']['recognisable']:.3f}")
     window_rows = []
-    for k in window_stages:
+    for k, tied in window_stages:
         for w in windows:
             p = Protocol(window=w)
-            tw = twin(models[k], classes, seed, p)
-            window_rows.append({"stages": k, "window": w, **_judge(models[k], tw, classes, p, ("current",))})
+            tw = twin(models[k, tied], classes, seed, p)
+            row = {"stages": k, "tied": tied, "window": w}
+            window_rows.append(row | _judge(models[k, tied], tw, classes, p, ("current",)))
         say(f"[sweep] windows for K = {k} done")
     result = {"n": n, "seed": seed, "stages": rows, "windows": window_rows}
     from ..plots import save

@@ -36,6 +36,7 @@ from ..results import atomic_savez
 from .model import (
     N_FEATURES,
     N_VISIBLE,
+    PAIRS,
     Layout,
     Model,
     TrainConfig,
@@ -117,9 +118,10 @@ def gain_gradient(config: TrainConfig, layout: Layout, w, zz, zy, trajectories: 
 
 
 def optimum(
-    layout: Layout, zz: np.ndarray, zy: np.ndarray, ridge: float, smooth: float, start=None
+    layout: Layout, zz: np.ndarray, zy: np.ndarray, ridge: float, smooth: float, tied: bool = False
 ) -> np.ndarray:
-    """θ (K × P) solving the regularised staged normal equations of the module docstring.
+    """θ (K × P) solving the regularised staged normal equations of the module docstring; ``tied``: one
+    coupling matrix shared by all stages (its normal equations are the stages' summed).
 
     ``zz``, ``zy`` are per-stage sums, normalised here by each stage's row count (ZᵀZ's last diagonal
     entries are the class counts: their sum is the rows)."""
@@ -145,10 +147,30 @@ def optimum(
             out = out + smooth * lap
         return out.ravel()
 
+    rhs = -layout.adjoint(b)
+    if tied:  # one coupling bank for all stages: unknowns [J (shared), own terms and biases per stage]
+        pj = len(PAIRS)
+
+        def expand(v):
+            th = np.empty((k, p))
+            th[:, :pj] = v[:pj]
+            th[:, pj:] = v[pj:].reshape(k, p - pj)
+            return th
+
+        def gather(g):
+            return np.concatenate([g[:, :pj].sum(0), g[:, pj:].ravel()])
+
+        size = pj + k * (p - pj)
+        op = LinearOperator((size,) * 2, matvec=lambda v: gather(matvec(expand(v).ravel()).reshape(k, p)))
+        dvec = gather(diag)
+        pre = LinearOperator((size,) * 2, matvec=lambda v: v / dvec)
+        theta, info = cg(op, gather(rhs), rtol=1e-8, maxiter=20000, M=pre)
+        if info != 0:
+            raise RuntimeError(f"conjugate gradients did not converge ({info})")
+        return expand(theta)
     op = LinearOperator((k * p,) * 2, matvec=matvec)
     pre = LinearOperator((k * p,) * 2, matvec=lambda v: v / diag.ravel())
-    x0 = None if start is None else np.asarray(start).ravel()
-    theta, info = cg(op, -layout.adjoint(b).ravel(), x0=x0, rtol=1e-8, maxiter=20000, M=pre)
+    theta, info = cg(op, rhs.ravel(), rtol=1e-8, maxiter=20000, M=pre)
     if info != 0:
         raise RuntimeError(f"conjugate gradients did not converge ({info})")
     return theta.reshape(k, p)
@@ -201,7 +223,8 @@ def train(
         acc, history = _epochs(config, x, labels, acc, history, checkpoint, sha, log)
     t0 = time.perf_counter()
     zz, zy = stage_sums(config, *acc)
-    theta = project(config, layout, optimum(layout, zz, zy, config.ridge, config.smooth))
+    theta = optimum(layout, zz, zy, config.ridge, config.smooth, tied=config.tie_couplings)
+    theta = project(config, layout, theta)
     wmat = layout.to_w(theta)
     fit = {
         "fit_s": time.perf_counter() - t0,
@@ -243,7 +266,7 @@ def _epochs(config, x, labels, acc, history, checkpoint, sha, log):
 
 def _paths_key(config: TrainConfig) -> dict:
     keep = dataclasses.asdict(config)
-    for k in ("epochs", "ridge", "smooth", "stages"):
+    for k in ("epochs", "ridge", "smooth", "stages", "tie_couplings"):
         keep.pop(k)
     return {**keep, "windows": windows(config)}
 
