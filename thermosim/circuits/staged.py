@@ -54,11 +54,14 @@ def staged_arrays(p, n: int, where: str):
         for key in ("stage_coupling", "stage_j2", "stage_j4", "stage_bias"):
             if getattr(p, key) is not None:
                 raise SpecError(f"{where}.{key} needs {where}.stage_at_s")
-        if p.sense:
+        if p.sense != 0:
             raise SpecError(f"{where}.sense needs a staged protocol ({where}.stage_at_s)")
         return None
-    t = np.asarray(p.stage_at_s, float)
-    k = len(t)
+    try:
+        t = np.asarray(p.stage_at_s, float)
+    except (TypeError, ValueError):
+        raise SpecError(f"{where}.stage_at_s must be a list of times in seconds") from None
+    k = len(t) if t.ndim == 1 else 0
     if t.ndim != 1 or k < 1 or np.any(t < 0) or np.any(np.diff(t) <= 0) or not np.all(np.isfinite(t)):
         raise SpecError(f"{where}.stage_at_s must be increasing times >= 0")
     out = [t]
@@ -70,7 +73,7 @@ def staged_arrays(p, n: int, where: str):
         raise SpecError(f"{where}.stage_coupling: every stage must be symmetric with a zero diagonal")
     if np.any(out[3] <= 0):
         raise SpecError(f"{where}.stage_j4 must be > 0 (V bounded below)")
-    if not 0 <= p.sense <= n:
+    if not isinstance(p.sense, int) or not 0 <= p.sense <= n:
         raise SpecError(f"{where}.sense must be between 0 and {n}, got {p.sense}")
     positive(p.sense_c_f, f"{where}.sense_c_f")
     positive(p.sense_ref_a, f"{where}.sense_ref_a")

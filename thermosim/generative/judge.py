@@ -60,7 +60,7 @@ def matched_ddpm(circuit: dict, ddpm_rows: list[dict]) -> dict:
             **min(good, key=lambda r: r["energy_per_sample_J"]),
             "match": "cheapest DDPM at least as good",
         }
-    return {**min(ddpm_rows, key=lambda r: r["frechet"]), "match": "best DDPM (better than the circuit)"}
+    return {**min(ddpm_rows, key=lambda r: r["frechet"]), "match": "best DDPM, none as good as the circuit"}
 
 
 def run_generate(

@@ -228,10 +228,11 @@ class Model:
 
     @property
     def parameters(self) -> int:
-        """Programmable values of all stages (couplings i < j, class biases, δJ₂, δJ₄)."""
+        """Programmable values: couplings i < j (one set if tied, else per stage), class biases, δJ₂, δJ₄."""
         k = self.config.stages
         own = 2 * N_VISIBLE if self.config.learn_j2_j4 else 0
-        return k * (len(PAIRS) + own + N_CLASSES * N_VISIBLE)
+        couplings = len(PAIRS) * (1 if self.config.tie_couplings else k)
+        return couplings + k * (own + N_CLASSES * N_VISIBLE)
 
     def save(self, path: Path) -> Path:
         meta = {"config": dataclasses.asdict(self.config), "data_sha256": self.data_sha256}
