@@ -133,8 +133,9 @@ def section_body(r: dict, training: dict | None = None) -> str:
         "",
         f"Total {r['energy_per_sample_J']:.3g} J per sample (all J-per-sample lines but the bound; the "
         f"transistor-level supply is listed, not added). Against the DDPM ({dm['match']}: "
-        f"{dm.get('method', 'ddpm')} at {dm['steps']} steps, Fréchet {dm['frechet']:.2f}, {dm['energy_per_sample_J']:.3g} J per sample at "
-        f"45 nm): {r['ratio_vs_ddpm']:.3g}× less; heat alone, as Whitelam counts it, "
+        f"{dm.get('method', 'ddpm')} at {dm['steps']} steps, Fréchet {dm['frechet']:.2f}, "
+        f"{dm['energy_per_sample_J']:.3g} J per sample at 45 nm): {r['ratio_vs_ddpm']:.3g}× less; "
+        "heat alone, as Whitelam counts it, "
         f"{r['ratio_vs_ddpm_heat_only']:.3g}×.",
         "",
     ]
