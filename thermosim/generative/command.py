@@ -14,7 +14,7 @@ OUT = Path("results") / "generative"
 def cmd_train(args) -> int:
     """Train on the digits' train split (or all 1797 with --all-digits); write model.npz and training.json."""
     from ..digital.data import load_digits_split, scale
-    from ..results import atomic_write_json
+    from ..results import atomic_write_json, claim_output_dir
     from .model import TrainConfig
     from .train import stderr_log, throughput, train
 
@@ -33,8 +33,7 @@ def cmd_train(args) -> int:
         x, y = np.vstack([x, split.x_test]), np.concatenate([y, split.y_test])
     if args.limit is not None:
         x, y = x[: args.limit], y[: args.limit]
-    out = args.out
-    out.mkdir(parents=True, exist_ok=True)
+    out = claim_output_dir(args.out)  # a folder of the user's is refused, and left as it was
     log = None if args.json else stderr_log
     if log:
         log(
@@ -72,9 +71,11 @@ def cmd_train(args) -> int:
 
 
 def cmd_generate(args) -> int:
+    from ..results import claim_output_dir
     from .generate import Protocol
     from .judge import run_generate
 
+    claim_output_dir(args.out)  # a folder of the user's is refused, and left as it was
     result = run_generate(
         args.out,
         args.model or args.out / "model.npz",
