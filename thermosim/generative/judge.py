@@ -65,7 +65,8 @@ def matched_ddpm(circuit: dict, ddpm_rows: list[dict]) -> dict:
             **min(good, key=lambda r: r["energy_per_sample_J"]),
             "match": "cheapest DDPM at least as good",
         }
-    return {**min(ddpm_rows, key=lambda r: r["frechet"]), "match": "best DDPM, none as good as the circuit"}
+    best = min(ddpm_rows, key=lambda r: r["frechet"])
+    return {**best, "match": "no DDPM at least as good on both recognisable and Fréchet; the best by Fréchet"}
 
 
 def run_generate(
