@@ -1,5 +1,5 @@
-"""The generative computer: the learning rule against theory, the switched circuit against its exact law,
-training and generation end to end (real ngspice runs)."""
+"""The generative computer: the staged learning rule against theory, the staged circuit and its current
+read-out against their exact laws, training and generation end to end (real ngspice runs)."""
 
 from __future__ import annotations
 
@@ -8,18 +8,26 @@ import json
 
 import numpy as np
 import pytest
+from scipy import sparse
 
 from thermosim.cli import main
 from thermosim.digital.data import PIXEL_MAX
 from thermosim.experiment import prepare, simulate
-from thermosim.generative.model import Layout, Model, TrainConfig, decode, encode, features
-from thermosim.generative.train import gain, gain_gradient, optimum, reverse_sums
+from thermosim.generative.energy import draw_classes
+from thermosim.generative.generate import Protocol, twin
+from thermosim.generative.model import (
+    N_CLASSES,
+    N_FEATURES,
+    N_VISIBLE,
+    Layout,
+    Model,
+    TrainConfig,
+    decode,
+    encode,
+    features,
+)
+from thermosim.generative.train import gain, gain_gradient, optimum, path_statistics, reverse_sums, stage_sums
 from thermosim.spec import SimSpec, Spec
-
-
-def small_layout(n: int) -> Layout:
-    """All couplings, biases, δJ₂ and δJ₄ free on n units (the digits layout fixes 64 visible units)."""
-    return Layout(n, np.argwhere(np.triu(np.ones((n, n), bool), 1)), np.arange(n), np.arange(n))
 
 
 def test_encode_decode_round_trip():
@@ -31,60 +39,161 @@ def test_encode_decode_round_trip():
 
 
 def test_layout_adjoint_is_the_transpose():
-    lay = small_layout(5)
+    lay = Layout()
     rng = np.random.default_rng(0)
-    th, g = rng.standard_normal(lay.size), rng.standard_normal((11, 5))
+    th, g = rng.standard_normal((2, lay.size)), rng.standard_normal((2, N_FEATURES, N_VISIBLE))
     assert np.vdot(lay.to_w(th), g) == pytest.approx(np.vdot(th, lay.adjoint(g)), rel=1e-12)
 
 
 def test_gradient_is_the_derivative_of_the_gain():
-    """The analytic per-step gradient against central differences of the path log-likelihood gain."""
-    c, lay = TrainConfig(), small_layout(3)
+    """The analytic per-step gradient against central differences of the path log-likelihood gain (on 40
+    parameters drawn from every block: couplings, δJ₂, δJ₄, class biases)."""
+    c, lay = TrainConfig(), Layout()
     rng = np.random.default_rng(1)
-    x = rng.standard_normal((400, 3)) * 0.3
-    zz, zy = reverse_sums(c, x[:-1], x[1:])
-    th = rng.standard_normal(lay.size) * 0.2
+    x = rng.standard_normal((400, N_VISIBLE)) * 0.3
+    zz, zy = reverse_sums(c, x[:-1], x[1:], rng.integers(0, N_CLASSES, 399))
+    th = rng.standard_normal(lay.size) * 0.02
     g = gain_gradient(c, lay, lay.to_w(th), zz, zy, 1)
-    h = 1e-5
-    for k in range(lay.size):
+    h = 1e-4
+    for k in np.r_[rng.choice(lay.size - 768, 20, replace=False), lay.size - 768 + rng.choice(768, 20)]:
         e = np.zeros(lay.size)
         e[k] = h
         num = (gain(c, lay.to_w(th + e), zz, zy, 1) - gain(c, lay.to_w(th - e), zz, zy, 1)) / (2 * h)
-        assert num == pytest.approx(g[k], rel=1e-5, abs=1e-6)
+        assert num == pytest.approx(g[k], rel=1e-4, abs=1e-3)
+
+
+def equilibrium_sums(model: Model, chains: int, steps: int, seed: int):
+    """Path sums of a stationary one-stage computer (chains of every class, burnt in for 1.5 time units,
+    several relaxation times of the units)."""
+    from threadpoolctl import threadpool_limits
+
+    c = model.config
+    rng = np.random.default_rng(seed)
+    cls = np.arange(chains) % N_CLASSES
+    amp = np.sqrt(2 * c.kt * c.dt)
+    x = np.zeros((chains, N_VISIBLE))
+    zz, zy = np.zeros((N_FEATURES, N_FEATURES)), np.zeros((N_FEATURES, N_VISIBLE))
+    with threadpool_limits(1, user_api="blas"):
+        for _ in range(1500):
+            x = x - model.force(x, 0, cls) * c.dt + amp * rng.standard_normal(x.shape)
+        for _ in range(steps // 500):
+            path = [x]
+            for _ in range(500):
+                x = x - model.force(x, 0, cls) * c.dt + amp * rng.standard_normal(x.shape)
+                path.append(x)
+            p = np.array(path)
+            dz, dy = reverse_sums(
+                c, p[:-1].reshape(-1, N_VISIBLE), p[1:].reshape(-1, N_VISIBLE), np.tile(cls, 500)
+            )
+            zz, zy = zz + dz, zy + dy
+    return zz, zy
+
+
+def placement(lay: Layout):
+    """The sparse matrix A of θ ↦ W(θ), W flattened column by column (entry (f, n) at n·F + f), so that
+    the gain's Hessian is Aᵀ(I_N ⊗ ZᵀZ)A."""
+    n, f = N_VISIBLE, N_FEATURES
+    i, j = np.triu_indices(n, 1)
+    p = len(i)
+    u = np.arange(n)
+    rows = np.concatenate(
+        [
+            j * f + i,
+            i * f + j,
+            u * f + u,
+            u * f + n + u,
+            (u[None] * f + 2 * n + np.arange(10)[:, None]).ravel(),
+        ]
+    )
+    cols = np.concatenate([np.arange(p), np.arange(p), p + u, p + n + u, p + 2 * n + np.arange(10 * n)])
+    return sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(f * n, lay.size))
 
 
 def test_maximum_likelihood_recovers_a_reversible_computer():
     """Paths of a computer in equilibrium are reversible: their time reverse has the same law, so the
-    reverse-path likelihood must be maximal at the computer's own parameters. Each estimate is judged
-    against its standard error from the likelihood's curvature (Fisher information), at 4 SE."""
-    c = TrainConfig(kt=0.1, dt=1e-3)
-    n, lay = 3, small_layout(3)
-    j = np.array([[0, 0.8, -0.5], [0.8, 0, 0.3], [-0.5, 0.3, 0]])
-    true = Model(
-        c, j, np.array([0.2, -0.1, 0.0]), np.array([-0.3, 0.2, 0.0]), np.array([0.5, 0.0, -0.2]), "", []
-    )
+    reverse-path likelihood is maximal at the computer's own parameters (couplings, δJ₂, δJ₄, class bank).
+    Each of the 2784 estimates is judged against its standard error from the likelihood's curvature
+    (Fisher information, Cov θ̂ = (Δt/2kT·AᵀZᵀZA)⁻¹) at 4.6 SE: with 2784 nearly normal z-scores the
+    chance that any exceeds it is 2784 × 4.2e-6 ≈ 1.2 %."""
+    c, lay = TrainConfig(), Layout()
     rng = np.random.default_rng(2)
-    chains, steps = 200, 6000
-    x = np.zeros((chains, n))
-    for _ in range(3000):  # burn-in: 3 time units, several relaxation times
-        x = x - true.force(x) * c.dt + np.sqrt(2 * c.kt * c.dt) * rng.standard_normal(x.shape)
-    zz, zy = np.zeros((2 * n + 1, 2 * n + 1)), np.zeros((2 * n + 1, n))
-    for _ in range(steps // 500):
-        path = [x]
-        for _ in range(500):
-            x = x - true.force(x) * c.dt + np.sqrt(2 * c.kt * c.dt) * rng.standard_normal(x.shape)
-            path.append(x)
-        p = np.array(path)
-        dz, dy = reverse_sums(c, p[:-1].reshape(-1, n), p[1:].reshape(-1, n))
-        zz, zy = zz + dz, zy + dy
-    est = Model.from_w(c, lay.to_w(optimum(lay, zz, zy)))
-    # Fisher information of θ: the gain's Hessian is −(Δt/2kT)·AᵀZᵀZA; Cov θ̂ = its inverse
-    hess = np.column_stack([lay.adjoint(zz @ lay.to_w(e)) for e in np.eye(lay.size)]) * c.dt / (2 * c.kt)
-    se_w = Model.from_w(c, lay.to_w(np.sqrt(np.diag(np.linalg.inv(hess)))))
-    for name in ("coupling", "bias", "dj2", "dj4"):
-        err, se = getattr(est, name) - getattr(true, name), np.abs(getattr(se_w, name))
-        mask = se > 0
-        assert np.all(np.abs(err[mask]) <= 4 * se[mask]), f"{name}: error {err} vs SE {se}"
+    j = np.triu(rng.normal(0, 0.08, (N_VISIBLE, N_VISIBLE)), 1)
+    true = Model(
+        c,
+        (j + j.T)[None],
+        rng.normal(0, 0.3, (1, N_CLASSES, N_VISIBLE)),
+        rng.normal(0, 0.2, (1, N_VISIBLE)),
+        rng.normal(0, 0.2, (1, N_VISIBLE)),
+    )
+    zz, zy = equilibrium_sums(true, 400, 1000, 3)
+    theta = optimum(lay, zz[None], zy[None], ridge=0.0, smooth=0.0)[0]
+    rows = np.trace(zz[2 * N_VISIBLE :, 2 * N_VISIBLE :])
+    a = placement(lay)
+    hess = (a.T @ sparse.kron(sparse.eye(N_VISIBLE), sparse.csr_matrix(zz)) @ a).toarray() * c.dt / (2 * c.kt)
+    se = np.sqrt(np.diag(np.linalg.inv(hess)))
+    i, k = np.triu_indices(N_VISIBLE, 1)
+    truth = np.concatenate([true.coupling[0][i, k], 2 * true.dj2[0], 4 * true.dj4[0], true.bias[0].ravel()])
+    z = (theta - truth) / se
+    assert rows == 400 * 1000
+    assert np.abs(z).max() <= 4.6, f"largest |z| {np.abs(z).max():.2f} at {np.argmax(np.abs(z))}"
+
+
+def test_staged_fit_limits():
+    """The staged normal equations at their two limits, from theory: without penalties every stage is its
+    own least-squares fit (stage 0 alone); with a very stiff smoothness all stages are the single-stage
+    fit of the pooled sums (equal rows per stage make the pooled objective the sum of the stages'; the
+    residual difference is of order ‖A_k‖/μ ≈ 1e-4 of the parameters at μ = 10⁴)."""
+    c = TrainConfig(stages=2)
+    rng = np.random.default_rng(4)
+    zz, zy = path_statistics(c, rng.uniform(-1, 1, (10, N_VISIBLE)), np.arange(10), rng)
+    zz2, zy2 = stage_sums(c, zz, zy)
+    lay = Layout()
+    free = optimum(lay, zz2, zy2, ridge=1e-3, smooth=0.0)
+    alone = optimum(lay, zz2[:1], zy2[:1], ridge=1e-3, smooth=0.0)
+    np.testing.assert_allclose(free[0], alone[0], rtol=0, atol=1e-5 * np.abs(alone).max())
+    stiff = optimum(lay, zz2, zy2, ridge=1e-3, smooth=1e4)
+    pooled = optimum(lay, zz2.sum(0)[None], zy2.sum(0)[None], ridge=1e-3, smooth=0.0)
+    np.testing.assert_allclose(stiff, np.repeat(pooled, 2, axis=0), atol=1e-3 * np.abs(pooled).max())
+
+
+def bias_only_model(stages: int = 2) -> Model:
+    """Units that feel only a class-and-stage bias: independent quartic units, exactly solvable."""
+    c = TrainConfig(stages=stages)
+    z = np.zeros((stages, N_VISIBLE))
+    bias = np.linspace(-0.5, 0.5, stages * N_CLASSES * N_VISIBLE).reshape(stages, N_CLASSES, N_VISIBLE)
+    return Model(c, np.zeros((stages, N_VISIBLE, N_VISIBLE)), bias, z, z.copy())
+
+
+def test_twin_reads_the_class_bias_and_samples_its_law():
+    """With bias-only terms the trained field is −b exactly, so the current read-out is −b_c/drive of the
+    last stage for every sample; the final states follow exp(−(J₂x² + J₄x⁴ + b x)/kT) (quadrature):
+    the mean over the 40 samples of each class within 4 SE (SE from the exact variance) for 8 units per
+    class (80 comparisons: the chance of a false alarm is 80 × 6.3e-5 ≈ 0.5 %)."""
+    from thermosim.circuits.quartic import QuarticParams, stationary
+
+    m = bias_only_model()
+    cls = np.arange(400) % N_CLASSES
+    out = twin(m, cls, seed=5)
+    np.testing.assert_allclose(out["current"], -m.bias[-1][cls] / m.config.drive, rtol=1e-12)
+    p = QuarticParams(kt=0.1)
+    for c in range(N_CLASSES):
+        x = out["x"][cls == c]
+        for i in range(0, N_VISIBLE, 8):
+            mean, var, _ = stationary(p, m.bias[-1, c, i])
+            assert abs(x[:, i].mean() - mean) <= 4 * np.sqrt(var / len(x))
+
+
+def test_class_draw_is_uniform_and_counts_its_bits():
+    """4-bit words with values ≥ 10 rejected: classes uniform (χ² with 9 dof below its 99.9 % point,
+    27.9) and words per class geometric with p = 10/16 — mean 1.6, variance (1 − p)/p² = 0.96 — so the bits
+    per class are 6.4 within 4 SE."""
+    n = 4000
+    cls, bits = draw_classes(n, seed=7)
+    counts = np.bincount(cls, minlength=10)
+    assert ((counts - n / 10) ** 2 / (n / 10)).sum() < 27.9
+    assert abs(bits / n - 6.4) <= 4 * 4 * np.sqrt(0.96 / n)
+    again, bits2 = draw_classes(n, seed=7)
+    assert bits2 == bits and np.array_equal(again, cls)
 
 
 def exact_moments(j, b, jm, kt):
@@ -129,23 +238,99 @@ def test_switched_quartic_circuit_samples_the_trained_law(tmp_path):
     assert np.all(np.abs(got_cov - cov) <= 4 * cov_se), (got_cov, cov, cov_se)
 
 
+def exact_expectations(j2, j4, b, jm, kt, funcs):
+    """E[f(x₁, x₂)] under exp(−V/kT), V = Σ J₂x² + J₄x⁴ + b x + J₁₂x₁x₂ (2-D quadrature)."""
+    g = np.linspace(-2.5, 2.5, 1201)
+    x1, x2 = np.meshgrid(g, g, indexing="ij")
+    v = j2[0] * x1**2 + j4[0] * x1**4 + b[0] * x1 + j2[1] * x2**2 + j4[1] * x2**4 + b[1] * x2 + jm * x1 * x2
+    w = np.exp(-(v - v.min()) / kt)
+    w /= w.sum()
+    return [float((w * f(x1, x2)).sum()) for f in funcs]
+
+
+@pytest.mark.ngspice
+def test_staged_circuit_and_its_current_read_out(tmp_path):
+    """Two behavioural units, two stages. In stage 1 (long) the circuit samples exp(−V₁/kT); the sense
+    integrator holds v(q_i) = (g₀V₀/C_q)∫h_i dt over the window, h_i = −∂_i(V₁ − V₀) the trained field.
+    Checked: (a) the integrator equals the time integral of h computed from the unit voltages (the same
+    path; they differ by the interpolation between grid points only: within 0.5 SE of the mean); (b) the
+    read-out mean field equals its exact expectation (2-D quadrature) within 4 SE, SE from 25 batch means
+    of the window; (c) the Sekimoto heat the circuit reports over the run is finite and the stage switch
+    is in force (the sense node carries stage-2 current only after its switch time)."""
+    from thermosim.circuits.quartic import QuarticParams
+    from thermosim.circuits.staged import sense_window
+
+    tau, kt = 1e-6, 0.1
+    j2, j4, b, jm = (0.5, 1.5), (1.2, 0.8), (0.1, -0.2), 0.6
+    t1, t_from, t_end = 10 * tau, 60 * tau, 1560 * tau
+    c_q = 1e-12
+    params = QuarticParams(
+        n=2,
+        kt=kt,
+        initial_x=0.0,
+        stage_at_s=(t1 / 2, t1),
+        stage_coupling=(((0.0, -0.3), (-0.3, 0.0)), ((0.0, jm), (jm, 0.0))),
+        stage_j2=((1.0, 1.0), j2),
+        stage_j4=((1.0, 1.0), j4),
+        stage_bias=((0.0, 0.0), b),
+        sense=2,
+        sense_from_s=t_from,
+        sense_c_f=c_q,
+    )
+    sim = SimSpec(t_stop_s=t_end, noise_step_s=tau / 100, burn_in_s=0.0, seed=3)
+    out = simulate(prepare(Spec("staged", "quartic", params, sim)), 3, tmp_path / "run")
+    x = out.samples[:, :2] / params.v_unit_v
+    t = out.sample_times_s
+    h = -np.column_stack(
+        [
+            jm * x[:, 1] + 2 * (j2[0] - 1) * x[:, 0] + 4 * (j4[0] - 1) * x[:, 0] ** 3 + b[0],
+            jm * x[:, 0] + 2 * (j2[1] - 1) * x[:, 1] + 4 * (j4[1] - 1) * x[:, 1] ** 3 + b[1],
+        ]
+    )
+    win = t >= t_from
+    g0v0 = params.g0_s * params.v_unit_v
+    t_eff = sense_window(params, out.samples[-1, 4])  # the calibration channel's window
+    # at most one simulator step lost at the switch, and the leak's droop T²/(2·R·C_q) (the same on every
+    # channel, so the calibration removes it too)
+    window = t_end - t_from
+    assert abs(t_eff - window) <= sim.noise_step_s + window**2 / (2 * 1e12 * c_q)
+    read = out.samples[-1, 2:4] * c_q / (g0v0 * t_eff)  # the read-out: mean trained field
+    batches = h[win][: 25 * (win.sum() // 25)].reshape(25, -1, 2).mean(axis=1)
+    se = batches.std(axis=0, ddof=1) / 5
+    grid_mean = np.trapezoid(h[win], t[win], axis=0) / (t[win][-1] - t[win][0])
+    assert np.all(np.abs(read - grid_mean) <= 0.5 * se), (read, grid_mean, se)
+    exact = exact_expectations(
+        j2,
+        j4,
+        b,
+        jm,
+        kt,
+        [
+            lambda a, c: -(jm * c + 2 * (j2[0] - 1) * a + 4 * (j4[0] - 1) * a**3 + b[0]),
+            lambda a, c: -(jm * a + 2 * (j2[1] - 1) * c + 4 * (j4[1] - 1) * c**3 + b[1]),
+        ],
+    )
+    assert np.all(np.abs(read - exact) <= 4 * se), (read, exact, se)
+    assert np.isfinite([r["value"] for r in out.metrics["energy"] if r["term"] == "heat"]).all()
+
+
 @pytest.fixture(scope="module")
 def tiny_model(tmp_path_factory):
     out = tmp_path_factory.mktemp("gen")
-    argv = ["train", "digits", "--limit", "24", "--epochs", "1", "--hidden", "3", "--out", str(out), "--json"]
+    argv = ["train", "digits", "--limit", "30", "--epochs", "1", "--stages", "2", "--out", str(out), "--json"]
     assert main(argv) == 0
     return out
 
 
 def test_train_writes_model_history_and_throughput(tiny_model):
     summary = json.loads((tiny_model / "training.json").read_text())
-    assert summary["digits"] == 24 and len(summary["history"]) == 1
+    assert summary["digits"] == 30 and summary["history"][0]["epoch"] == 1
     assert [r["batch"] for r in summary["throughput"]] == [1, 128]
     model = Model.load(tiny_model / "model.npz")
-    assert model.coupling.shape == (67, 67)
-    np.testing.assert_array_equal(model.coupling, model.coupling.T)
-    assert np.all(np.diag(model.coupling) == 0)
-    assert np.all(model.j4_units >= model.config.j4_floor * model.config.j4 - 1e-12)
+    assert model.coupling.shape == (2, 64, 64) and model.bias.shape == (2, 10, 64)
+    np.testing.assert_array_equal(model.coupling, np.swapaxes(model.coupling, 1, 2))
+    assert np.all(np.diagonal(model.coupling, axis1=1, axis2=2) == 0)
+    assert np.all(model.config.j4 + model.dj4 >= model.config.j4_floor * model.config.j4 - 1e-12)
 
 
 def test_resumed_training_is_the_uninterrupted_run(tiny_model, tmp_path):
@@ -154,7 +339,7 @@ def test_resumed_training_is_the_uninterrupted_run(tiny_model, tmp_path):
 
     resumed = tmp_path / "resumed"
     shutil.copytree(tiny_model, resumed)
-    base = ["train", "digits", "--limit", "24", "--epochs", "2", "--hidden", "3", "--json", "--out"]
+    base = ["train", "digits", "--limit", "30", "--epochs", "2", "--stages", "2", "--json", "--out"]
     assert main([*base, str(resumed)]) == 0
     assert main([*base, str(tmp_path / "fresh")]) == 0
     a, b = Model.load(resumed / "model.npz"), Model.load(tmp_path / "fresh" / "model.npz")
@@ -164,31 +349,46 @@ def test_resumed_training_is_the_uninterrupted_run(tiny_model, tmp_path):
 
 @pytest.mark.ngspice
 def test_generate_writes_samples_in_pixel_scale_and_judges_them(tiny_model, capsys):
-    argv = [
-        "generate",
-        "--out",
-        str(tiny_model),
-        "--n",
-        "16",
-        "--spice-n",
-        "16",
-        "--transistor-n",
-        "10",
-        "--json",
-    ]
-    assert main(argv) == 0
+    argv = ["generate", "--out", str(tiny_model), "--n", "16", "--spice-n", "10", "--transistor-n", "10"]
+    assert main([*argv, "--workers", "2", "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
     with np.load(tiny_model / "samples.npz") as z:
-        assert z["spice"].shape == (16, 64) and z["twin"].shape == (16, 64)
+        assert z["spice"].shape == (10, 64) and z["twin"].shape == (16, 64)
         assert z["transistor"].shape == (10, 64)
         for k in ("spice", "twin", "transistor"):
             assert z[k].min() >= 0 and z[k].max() <= PIXEL_MAX
+            assert np.array_equal(z[f"{k}_class"], z["twin_class"][: len(z[k])])
     labels = [q["label"] for q in result["quality"]]
-    assert {"spice", "twin", "transistor", "real_train"} <= set(labels)
+    assert {"spice (current)", "twin (voltage)", "transistor (current)", "real_train"} <= set(labels)
     assert result["cost"]["transistor"]["supply_j_per_sample"] > 0  # the bias sources deliver power
-    assert {"heat", "readout", "programming"} <= {e["term"] for e in result["energy"]}
-    assert result["spice_vs_twin_mmd"]["n_x"] == 16
+    terms = {e["term"] for e in result["energy"]}
+    assert {"heat", "bank switching", "read-out (ADC)", "read-out (integrator)", "class bits"} <= terms
+    assert result["spice_vs_twin_mmd"]["current"]["n_x"] == 10
+    assert 0 <= result["class_accuracy"]["spice (current)"]["accuracy"] <= 1
     assert (tiny_model / "metrics.json").exists() and (tiny_model / "samples.png").exists()
+    from thermosim.report_generative import section_body
+
+    assert "Conditional generation" in section_body(result) and "bank switching" in section_body(result)
+
+
+def test_sweep_fits_every_k_on_the_same_paths(tiny_model):
+    """The sweep refits K = 1 and 2 from the tiny model's checkpoint (no new paths) and writes its table."""
+    from thermosim.generative.sweep import run_sweep
+    from thermosim.report_generative import sweep_body
+
+    s = run_sweep(
+        tiny_model,
+        tiny_model / "checkpoint.npz",
+        n=20,
+        stages=(1, 2),
+        windows=(0.05, 0.1),
+        window_stages=((2, True),),
+        spice_cpu=False,
+        limit=30,
+    )
+    assert [(r["stages"], r["tied"]) for r in s["stages"]] == [(1, False), (2, False), (2, True)]
+    assert len(s["windows"]) == 2
+    assert (tiny_model / "sweep.png").exists() and "| 2 | one bank | 0.1 |" in sweep_body(s)
 
 
 def test_generate_without_a_model_is_one_line(tmp_path, capsys):
@@ -197,14 +397,53 @@ def test_generate_without_a_model_is_one_line(tmp_path, capsys):
     assert len(err) == 1 and "thermosim train digits" in err[0]
 
 
-def test_bad_training_settings_are_one_line(tmp_path, capsys):
-    assert main(["train", "digits", "--hidden", "-3", "--out", str(tmp_path)]) == 2
+@pytest.mark.parametrize(
+    ("argv", "key"),
+    [
+        (["train", "digits", "--smooth", "-1"], "train.smooth"),
+        (["train", "digits", "--ridge", "-1"], "train.ridge"),
+        (["train", "digits", "--stages", "300"], "train.stages"),
+    ],
+)
+def test_bad_training_settings_are_one_line(tmp_path, capsys, argv, key):
+    assert main([*argv, "--out", str(tmp_path)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "train.hidden" in err[0]
+    assert len(err) == 1 and key in err[0]
+
+
+def test_bad_generation_window_is_one_line(tiny_model, capsys):
+    assert main(["generate", "--out", str(tiny_model), "--window", "9"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "generate.window" in err[0]
+
+
+def test_bad_staged_circuit_keys_are_one_line():
+    from thermosim.circuits.quartic import QuarticParams
+    from thermosim.spec import SpecError
+
+    with pytest.raises(SpecError, match="stage_at_s must be increasing"):
+        QuarticParams(n=2, stage_at_s=(2e-6, 1e-6)).validate("circuit")
+    with pytest.raises(SpecError, match="stage_coupling must be a finite array of shape"):
+        QuarticParams(n=2, stage_at_s=(1e-6,), stage_coupling=((0.0,),)).validate("circuit")
+    with pytest.raises(SpecError, match="sense needs a staged protocol"):
+        QuarticParams(n=2, sense=2).validate("circuit")
 
 
 def test_features_and_config_defaults():
     c = TrainConfig()
     assert dataclasses.asdict(c)["kt"] == 0.1 and c.n_steps == 2500  # Whitelam's kT and t_f/Δt
-    z = features(np.array([[2.0, -1.0]]))
-    np.testing.assert_array_equal(z, [[2.0, -1.0, 8.0, -1.0, 1.0]])
+    z = features(np.array([[2.0, -1.0]]), np.array([3]))
+    np.testing.assert_array_equal(z, [[2.0, -1.0, 8.0, -1.0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0]])
+    assert Protocol().window == 0.1
+
+
+@pytest.mark.ngspice
+def test_pbit_classes_come_from_the_latch():
+    """Classes drawn from the thermal p-bit's bits: 10 classes in 0…9, at least 4 bits each (one word),
+    and the energy per bit is the latch's supply energy over the run divided by the bits taken (> 0)."""
+    from thermosim.generative.energy import pbit_classes
+
+    cls, used, j_per_bit = pbit_classes(10, seed=3)
+    assert len(cls) == 10 and cls.min() >= 0 and cls.max() <= 9
+    assert used >= 4 * 10 and used % 4 == 0
+    assert 0 < j_per_bit < 1e-9

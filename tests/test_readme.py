@@ -38,6 +38,8 @@ PLACEHOLDERS = {
     "AXIS": "x",
     "METRIC": "m",
     "NODE": "n1",
+    "X": "0.001",
+    "T": "0.1",
 }
 
 

@@ -134,20 +134,25 @@ def _parser() -> argparse.ArgumentParser:
     tr = sub.add_parser(
         "train",
         help="train the generative thermodynamic computer on the 8x8 digits (writes results/generative/)",
-        description="Noise every training digit with the noising protocol, and fit couplings, biases and "
-        "per-unit J2/J4 by the probability of the time-reversed noising paths (Whitelam, PRL 2026); "
-        "checkpoints after every epoch (an interrupted run resumes), prints throughput at batch 1 and at the "
-        "default batch side by side. Rerunning with more --epochs and otherwise the same settings continues "
-        "from OUT/checkpoint.npz.",
+        description="Noise every training digit with the noising protocol, and fit per stage the couplings, "
+        "per-unit J2/J4 and the class bank (ten bias vectors) by the probability of the time-reversed "
+        "noising paths (Whitelam, PRL 2026): exact regularised least squares. Checkpoints the path sums "
+        "after every epoch (an interrupted run resumes; another --stages, --ridge or --smooth reuses "
+        "them), prints throughput at batch 1 and at the default batch side by side.",
     )
     tr.add_argument("dataset", choices=["digits"], help="the data set (scikit-learn's 8x8 digits)")
-    tr.add_argument("--hidden", type=int, help="hidden units (default 32)")
+    tr.add_argument("--stages", type=_count, help="K piecewise-constant protocol stages (default 1)")
+    tr.add_argument("--ridge", type=float, help="ridge on each stage's parameters (default 1e-4)")
+    tr.add_argument("--smooth", type=float, help="penalty on neighbouring stages' differences (default 1e-3)")
+    tr.add_argument(
+        "--tie-couplings",
+        action="store_const",
+        const=True,
+        help="one coupling matrix for all stages: only own terms and class biases are staged",
+    )
     tr.add_argument("--epochs", type=_count, help="passes of fresh noising paths over the data (default 3)")
     tr.add_argument("--batch", type=_count, help="trajectories per matrix product (default 128)")
-    tr.add_argument(
-        "--optimizer", choices=["exact", "adam"], help="exact maximum per epoch (default) or Adam"
-    )
-    tr.add_argument("--seed", type=_seed, help="seed of the noising paths and the k-means code (default 0)")
+    tr.add_argument("--seed", type=_seed, help="seed of the noising paths (default 0)")
     tr.add_argument("--all-digits", action="store_true", help="train on all 1797 digits, not the train split")
     tr.add_argument("--limit", type=_count, help="only the first LIMIT digits (quick trials)")
     tr.add_argument("--out", type=Path, default=Path("results") / "generative", help="output directory")
@@ -157,10 +162,12 @@ def _parser() -> argparse.ArgumentParser:
     ge = sub.add_parser(
         "generate",
         help="generate digits with the trained computer: digital twin, ngspice circuit; judge them",
-        description="Run the published protocol (uncoupled relaxation for t_f, trained terms switched on, "
-        "t_f more, read the visible units) as an Euler-Maruyama twin and as the behavioural circuit in "
-        "ngspice; write samples.npz (arrays spice, twin: Kx64, pixels 0-16) and metrics.json (image "
-        "quality, SPICE-vs-twin MMD, heat per sample, energy lines, ratio vs the DDPM at matched quality).",
+        description="Draw a class per sample, relax the units uncoupled, run the K trained stages with "
+        "that class's biases, read the visible units (trained-branch current averaged over the last window, "
+        "and the final voltages) as an Euler-Maruyama twin, as the behavioural circuit in ngspice and at "
+        "transistor level; write samples.npz (arrays spice, twin, transistor: rows x 64, pixels 0-16, and "
+        "*_class: the requested class) and metrics.json (image quality, class accuracy, SPICE-vs-twin MMD, "
+        "heat, energy lines, ratio vs the DDPM at matched quality).",
     )
     ge.add_argument("--out", type=Path, default=Path("results") / "generative", help="output directory")
     ge.add_argument("--model", type=Path, help="trained model (default OUT/model.npz)")
@@ -169,7 +176,16 @@ def _parser() -> argparse.ArgumentParser:
     ge.add_argument(
         "--transistor-n", type=int, default=0, help="samples with five-transistor units (default 0: none)"
     )
-    ge.add_argument("--replicas", type=_count, default=1, help="network copies per netlist (default 1)")
+    ge.add_argument("--relax", type=float, default=1.0, help="uncoupled relaxation, model time (default 1)")
+    ge.add_argument(
+        "--window", type=float, default=0.1, help="current read-out window, model time (default 0.1)"
+    )
+    ge.add_argument(
+        "--class-bits",
+        choices=["rng", "pbit"],
+        default="rng",
+        help="random bits of the classes (default rng)",
+    )
     ge.add_argument("--workers", type=_count, help="parallel ngspice processes (default: all cores)")
     ge.add_argument("--seed", type=_seed, default=1, help="noise seed (default 1)")
     ge.add_argument("--json", action="store_true", help="print one JSON object of the metrics")

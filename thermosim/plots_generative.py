@@ -1,4 +1,4 @@
-"""Figures of the generative computer: sample grids, noise-to-digit paths, coupling fields, training curve."""
+"""Figures of the generative computer: class-column sample grids, noise-to-digit paths, the class bank."""
 
 from __future__ import annotations
 
@@ -11,81 +11,153 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from .plots import save  # noqa: E402
-from .plots_compare import sample_grid  # noqa: E402
+
+GAP = 2  # blank pixels between neighbouring digits
 
 
-def trajectories(model, snapshots: np.ndarray, rows: int = 6, ax=None):
-    """Noise → digit: the visible units of ``rows`` samples at evenly spaced times over 0 … 2·t_f."""
-    from .generative.judge import pixels
+def tile(images: np.ndarray, grid: np.ndarray) -> np.ndarray:
+    """Images (n × 64) placed on a (rows × cols) grid of indices (−1: blank), GAP blank pixels apart."""
+    rows, cols = grid.shape
+    step = 8 + GAP
+    canvas = np.zeros((rows * step - GAP, cols * step - GAP))
+    for r in range(rows):
+        for c in range(cols):
+            if grid[r, c] >= 0:
+                canvas[r * step : r * step + 8, c * step : c * step + 8] = images[grid[r, c]].reshape(8, 8)
+    return canvas
 
-    s = snapshots.shape[0]
-    tiles = np.stack([pixels(model, snapshots[k, :rows]) for k in range(s)], axis=1)  # rows × S × 64
-    tiles = np.pad(tiles.reshape(rows, s, 8, 8), ((0, 0), (0, 0), (0, 1), (0, 1)))  # a blank line between
-    img = tiles.transpose(0, 2, 1, 3).reshape(9 * rows, 9 * s)
+
+def class_grid(images: np.ndarray, classes: np.ndarray, rows: int = 4, ax=None, title: str = ""):
+    """One column per class 0…9 (its label above), the first ``rows`` images of that class below it."""
+    classes = np.asarray(classes)
+    grid = -np.ones((rows, 10), int)
+    for c in range(10):
+        idx = np.flatnonzero(classes == c)[:rows]
+        grid[: len(idx), c] = idx
     if ax is None:
-        _, ax = plt.subplots(figsize=(1.0 * s, 1.0 * rows + 0.6), layout="constrained")
-    ax.imshow(img, cmap="gray_r", vmin=0, vmax=16)
-    tf = model.config.t_f
-    ax.set_xticks(9 * np.arange(s) + 3.5, [f"{t:.2g}" for t in np.linspace(0, 2 * tf, s)], fontsize=7)
+        _, ax = plt.subplots(figsize=(4.2, 0.45 * rows + 0.7), layout="constrained")
+    ax.imshow(tile(np.asarray(images), grid), cmap="gray_r", vmin=0, vmax=16)
+    ax.set_xticks(np.arange(10) * (8 + GAP) + 3.5, [str(c) for c in range(10)], fontsize=8)
+    ax.xaxis.tick_top()
+    ax.tick_params(length=0)
     ax.set_yticks([])
-    ax.set_xlabel(f"model time (couplings switched on at t_f = {tf:g})")
+    for s in ax.spines.values():
+        s.set_visible(False)
+    ax.set_title(title, fontsize=8)
     return ax
 
 
-def coupling_fields(model, n: int = 16, ax=None):
-    """Each hidden unit's coupling field on the 64 pixels, J_{pixel, h} as an 8×8 image (first n units)."""
-    h = min(n, model.config.hidden)
-    if h == 0:
-        raise ValueError("the model has no hidden units")
-    fields = model.coupling[:64, 64 : 64 + h].T.reshape(h, 8, 8)
-    cols = min(8, h)
-    rows = -(-h // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(1.2 * cols, 1.25 * rows + 0.4), layout="constrained")
-    lim = float(np.abs(fields).max()) or 1.0
-    for k, a in enumerate(np.atleast_1d(axes).ravel()):
-        a.axis("off")
-        if k < h:
-            im = a.imshow(fields[k], cmap="RdBu_r", vmin=-lim, vmax=lim)
-            a.set_title(f"h{k + 1}", fontsize=7)
-    fig.colorbar(im, ax=axes, shrink=0.8, label="J (pixel, hidden)")
+def sample_panels(panels: dict, rows: int = 4):
+    """A class grid per generator (dict label → (images, classes)), stacked."""
+    fig, axes = plt.subplots(
+        len(panels), 1, figsize=(4.6, (0.45 * rows + 0.75) * len(panels)), layout="constrained"
+    )
+    for ax, (label, (im, cl)) in zip(np.atleast_1d(axes), panels.items(), strict=True):
+        class_grid(im, cl, rows, ax, label)
     return axes
 
 
-def training_curve(history: list[dict], ax=None):
-    """Reverse-path log-likelihood gain per trajectory, per epoch (fresh paths, parameters before it)."""
+def trajectories(model, snapshots: np.ndarray, readout: np.ndarray, rows: int = 6, ax=None):
+    """Noise → digit: the visible units of ``rows`` samples (voltage read-out) at evenly spaced times,
+    and in the last column the current read-out (scaled pixels ``readout``)."""
+    from .digital.data import unscale
+    from .generative.model import decode
+
+    frames = [unscale(decode(model.config, snapshots[k, :rows])) for k in range(snapshots.shape[0])]
+    frames.append(unscale(readout[:rows]))
+    s = len(frames)
+    imgs = np.stack(frames, axis=1)
+    grid = np.arange(rows * s).reshape(rows, s)
     if ax is None:
-        _, ax = plt.subplots(figsize=(4.5, 3.2), layout="constrained")
-    e = [h["epoch"] for h in history]
-    ax.plot(e, [h["gain_nats_per_trajectory"] for h in history], "o-", label="on fresh paths (before update)")
-    ax.plot(e, [h["gain_after_nats_per_trajectory"] for h in history], "s--", label="after update")
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("log-likelihood gain [nats / trajectory]")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=7)
+        _, ax = plt.subplots(figsize=(0.9 * s, 0.9 * rows + 0.6), layout="constrained")
+    ax.imshow(tile(imgs.reshape(rows * s, 64), grid), cmap="gray_r", vmin=0, vmax=16)
+    ax.set_xticks(
+        np.arange(s) * (8 + GAP) + 3.5, [*(f"{k + 1}" for k in range(s - 1)), "current"], fontsize=7
+    )
+    ax.set_yticks([])
+    ax.set_xlabel(
+        "states evenly spaced over relaxation + protocol (decoded voltages); last: current read-out"
+    )
     return ax
 
 
-def generative_figures(model, images: dict, ddpm_images: dict, snapshots: np.ndarray, out: Path) -> list[str]:
-    from .digital.data import load_digits_split
+def class_bank(model, ax=None):
+    """The class bank of the last stage: each class's bias vector b_c as an 8×8 image."""
+    b = model.bias[-1]
+    fig, axes = plt.subplots(1, 10, figsize=(8.0, 1.3), layout="constrained")
+    lim = float(np.abs(b).max()) or 1.0
+    for c, a in enumerate(axes):
+        im = a.imshow(-b[c].reshape(8, 8), cmap="RdBu_r", vmin=-lim, vmax=lim)
+        a.set_title(str(c), fontsize=8)
+        a.axis("off")
+    fig.colorbar(im, ax=axes, shrink=0.8, label="−b (last stage)")
+    return axes
 
-    best = min((k for k in ddpm_images), key=lambda k: int(k.split("_")[1]))
-    grid = {
-        "SPICE (ngspice)": images["spice"],
-        "digital twin": images["twin"],
-        f"DDPM ({best.split('_')[1]} steps)": ddpm_images[best],
-        "training data": load_digits_split().x_train,
+
+def sweep_figure(result: dict):
+    """Recognisable and Fréchet (both read-outs) against K; energy and ngspice CPU per sample against K;
+    recognisable and Fréchet against the read-out window."""
+    fig, axes = plt.subplots(1, 3, figsize=(12, 3.5), layout="constrained")
+    rows = [r for r in result["stages"] if not r["tied"]]
+    tied = [r for r in result["stages"] if r["tied"] or r["stages"] == 1]
+    ks = [r["stages"] for r in rows]
+    for readout, style in (("current", "o-"), ("voltage", "s--")):
+        axes[0].plot(ks, [r[readout]["recognisable"] for r in rows], style, label=f"{readout}: recognisable")
+        axes[0].plot(
+            ks, [r[readout]["frechet"] / 4 for r in rows], style, alpha=0.4, label=f"{readout}: Fréchet/4"
+        )
+    kt = [r["stages"] for r in tied]
+    axes[0].plot(kt, [r["current"]["recognisable"] for r in tied], "^-k", label="current, one coupling bank")
+    axes[0].axhline(0.85, color="0.5", ls=":", lw=0.8)
+    axes[0].set_xscale("log")
+    axes[0].set_xlabel("stages K")
+    axes[0].legend(fontsize=6)
+    axes[1].loglog(ks, [r["energy_per_sample_J"] for r in rows], "o-", label="energy per sample")
+    axes[1].set_xlabel("stages K")
+    axes[1].set_ylabel("energy per sample [J]")
+    ax2 = axes[1].twinx()
+    for sel, style, name in ((rows, "s--", "a bank per stage"), (tied, "^:", "one coupling bank")):
+        timed = [r for r in sel if "spice_cpu_s_per_sample" in r]
+        x = [r["stages"] for r in timed]
+        ax2.plot(x, [r["spice_cpu_s_per_sample"] for r in timed], style, color="C3", label=name)
+    ax2.set_ylabel("ngspice CPU s per sample", color="C3")
+    ax2.legend(fontsize=6, loc="upper left")
+    for k, tie in sorted({(r["stages"], r["tied"]) for r in result["windows"]}):
+        sel = [r for r in result["windows"] if (r["stages"], r["tied"]) == (k, tie)]
+        w = [r["window"] for r in sel]
+        name = f"K = {k}{', one bank' if tie else ''}"
+        axes[2].semilogx(w, [r["current"]["recognisable"] for r in sel], "o-", label=f"{name}: recognisable")
+        axes[2].semilogx(w, [r["current"]["frechet"] / 4 for r in sel], "s--", label=f"{name}: Fréchet/4")
+    axes[2].set_xlabel("read-out window [model time]")
+    axes[2].legend(fontsize=6)
+    for ax in axes:
+        ax.grid(alpha=0.3)
+    return axes
+
+
+def generative_figures(
+    model, images: dict, classes, ddpm_images: dict, snapshots, readout, out: Path
+) -> list[str]:
+    from .digital.data import load_digits_split
+    from .digital.quality import get_judge
+
+    split = load_digits_split()
+    best = max(ddpm_images, key=lambda k: int(k.split("_")[1]))
+    ddpm = ddpm_images[best]
+    names = {"spice": "SPICE (ngspice)", "twin": "digital twin", "transistor": "transistor level"}
+    panels = {
+        f"{names[k]}: requested class above each column": (v, classes[: len(v)]) for k, v in images.items()
     }
-    if "transistor" in images:
-        grid = {"transistor-level": images["transistor"], **grid}
-    side = int(np.sqrt(min(36, *(len(v) for v in grid.values()))))  # a square grid every set can fill
+    panels[f"DDPM ({best.split('_')[1]} steps): column = judge's label"] = (
+        ddpm,
+        get_judge().probabilities(ddpm).argmax(axis=1),
+    )
+    panels["training digits: column = label"] = (split.x_train, split.y_train)
     files = {
-        "samples.png": sample_grid(grid, side * side),
-        "trajectories.png": trajectories(model, snapshots),
+        "samples.png": sample_panels(panels),
+        "trajectories.png": trajectories(model, snapshots, readout),
+        "class_bank.png": class_bank(model),
     }
-    if model.config.hidden:
-        files["coupling_fields.png"] = coupling_fields(model)
-    if model.history:
-        files["training.png"] = training_curve(model.history)
     for name, ax in files.items():
         save(ax, out / name)
     return list(files)

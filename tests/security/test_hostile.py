@@ -234,6 +234,8 @@ def test_users_folder_as_out_is_refused_and_untouched(box):
         refused(thermosim(*args, "--out", str(user), cwd=box), "did not write", str(user))
     refused(thermosim("linalg", "inverse", "--random", "2", "--out", str(user), cwd=box), "did not write")
     refused(thermosim("compare", "--out", str(user), cwd=box), "did not write")
+    refused(thermosim("train", "digits", "--limit", "20", "--out", str(user), cwd=box), "did not write")
+    refused(thermosim("generate", "--out", str(user), cwd=box), "did not write")
     assert snapshot(user) == before
 
 

@@ -27,10 +27,11 @@ from ..spec import SpecError, positive
 from ..spice.noise import NoisePlan
 from . import Built, register
 from .rc import Scalar_or_list, checked_size, square_param, vector_param
+from .staged import StagedTerms, add_stages, sense_variables, staged_arrays, staged_potential
 
 
 @dataclass(frozen=True)
-class QuarticParams:
+class QuarticParams(StagedTerms):
     n: int | None = None
     j2: float = 1.0
     j4: float = 1.0
@@ -64,6 +65,7 @@ class QuarticParams:
         if self.initial_x is not None:
             vector_param(self.initial_x, n, f"{where}.initial_x", signed=True)
         check_switched(self, n, where)
+        staged_arrays(self, n, where)
         if self.coupling is not None:
             j = square_param(self.coupling, f"{where}.coupling")
             if j.shape[0] != n:
@@ -124,12 +126,15 @@ def build_quartic(p: QuarticParams) -> Built:
             force += f"+{gate}*({terms})" if switch else f"+{terms}"
         circuit.raw_spice += f"Bf{i + 1} {u} 0 I={g0 * v0!r}*({force})\n"
     add_couplings(circuit, jm, g0, gate if switch else None)
+    stages = staged_arrays(p, n, "circuit")
+    if stages is not None:
+        add_stages(circuit, stages, p, n, (p.j2, p.j4), g0, v0)
     if p.initial_x is not None:
         x0 = vector_param(p.initial_x, n, "initial_x", signed=True)
         circuit.raw_spice += ".ic " + " ".join(f"v({node(i)})={float(x0[i]) * v0!r}" for i in range(n)) + "\n"
     # exact theory for uncoupled units; coupled ones have none in closed form (NaN: measured, not judged
     # here — tests compare them with the Euler–Maruyama twin in thermosim.digital)
-    coupled = bool(np.any(jm)) or after is not None
+    coupled = bool(np.any(jm)) or after is not None or stages is not None
     mean, cov, cdfs = np.full(n, np.nan), np.full((n, n), np.nan), []
     if not coupled:
         cov = np.zeros((n, n))
@@ -144,7 +149,7 @@ def build_quartic(p: QuarticParams) -> Built:
     return Built(
         circuit=circuit,
         noise=plan,
-        variables=tuple(f"v({node(i)})" for i in range(n)),
+        variables=tuple(f"v({node(i)})" for i in range(n)) + sense_variables(p),
         mean_theory=mean,
         cov_theory=cov,
         tau_fast_s=p.tau_s / curvature,
@@ -153,7 +158,7 @@ def build_quartic(p: QuarticParams) -> Built:
         cdfs=tuple(cdfs),
         parameters=n + int(np.count_nonzero(np.triu(jm, 1))),
         kt_j=p.kt * p.c_f * v0**2,  # k·T_eff of the noise: s = 2·k·T_eff·g₀
-        potential=functools.partial(potential_kt, p, np.asarray(bias), jm, after),
+        potential=functools.partial(potential_kt, p, np.asarray(bias), jm, after, stages),
     )
 
 
@@ -192,10 +197,11 @@ def add_couplings(
 
 
 def potential_kt(
-    p: QuarticParams, bias: np.ndarray, jm: np.ndarray, after, u: np.ndarray, t: np.ndarray
+    p: QuarticParams, bias: np.ndarray, jm: np.ndarray, after, stages, u: np.ndarray, t: np.ndarray
 ) -> np.ndarray:
-    """V/kT of the network at node voltages u (rows) and times t; switched terms count from couple_at_s."""
-    x = np.asarray(u, float) / p.v_unit_v
+    """V/kT of the network at node voltages u (rows; sense integrators after the units are ignored) and
+    times t; switched terms count from couple_at_s, stage terms in their stage."""
+    x = np.asarray(u, float)[:, : len(bias)] / p.v_unit_v
     v = (p.j2 * x**2 + p.j4 * x**4 + bias * x).sum(axis=1)
     on = np.asarray(t, float) >= p.couple_at_s
     if np.any(jm):
@@ -203,4 +209,6 @@ def potential_kt(
     if after is not None:
         j2, j4, b = after
         v = v + on * ((j2 - p.j2) * x**2 + (j4 - p.j4) * x**4 + (b - bias) * x).sum(axis=1)
+    if stages is not None:
+        v = v + staged_potential(stages, (p.j2, p.j4), x, t)
     return v / p.kt

@@ -1,17 +1,16 @@
-"""Generation with one set of trained parameters, three ways: digital twin, ngspice circuit, transistors.
+"""Generation with one trained model, three ways: digital twin, ngspice circuit, transistor-level units.
 
-The published protocol (Whitelam, PRL 2026): every unit starts at x = 0 and relaxes UNCOUPLED for t_f
-(V₀ = J₂x² + J₄x⁴: it reaches the uncoupled equilibrium, which is where the noising protocol ended);
-then the trained parameters (couplings, biases, δJ₂, δJ₄) switch on and the computer runs t_f more; the
-visible units are read at the end and decoded to pixels (:func:`.model.decode`).
+Protocol (model time): every unit starts at x = 0 and relaxes UNCOUPLED for ``relax`` (V₀ = J₂x² + J₄x⁴:
+the uncoupled equilibrium, where the noising protocol ended, to e^(−4·relax) in the variance); the class
+bank selects the sample's bias vectors; then stages 0 … K−1 of the trained terms hold for t_f/K each.
+Two read-outs of the 64 visible units (:mod:`.model`): the final voltages decoded, and the trained-branch
+current averaged over the last ``window`` and divided by the drive.
 
 * :func:`twin` — Euler–Maruyama in numpy, all samples at once (step ``dt`` of the config).
-* :func:`spice` — the behavioural quartic circuit (family ``quartic``) in ngspice: unit = node on C,
-  restoring current g₀V₀(2J₂x + 4J₄x³), couplings g₀J_ij as transconductors reading gated copies of
-  the unit voltages; ``replicas`` independent copies can share one netlist (block-diagonal couplings),
-  netlists run in parallel processes — one replica per process was the faster choice here
-  (`thermosim bench generate`). With ``transistor=True`` every unit is the five-transistor cmos_quartic
-  cell (family cmos_network), the trained terms and couplings added behaviourally at the switch.
+* :func:`spice` — the behavioural quartic circuit (family ``quartic``, staged terms and sense
+  integrators of :mod:`thermosim.circuits.staged`), one sample per netlist, netlists in parallel
+  processes. With ``transistor=True`` every unit is the five-transistor cmos_quartic cell (family
+  cmos_network), the trained terms added behaviourally at its node.
 """
 
 from __future__ import annotations
@@ -20,107 +19,204 @@ import multiprocessing
 import os
 import sys
 import tempfile
+import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from .model import Model, base_force, base_potential
+from ..spec import SpecError, positive
+from .model import N_VISIBLE, Model, base_force, base_potential, decode
 
 
-def twin(model: Model, n: int, seed: int, snapshots: int = 0) -> dict:
-    """The protocol in numpy for n samples: ``x`` final states (n × N), ``heat_kt`` per sample, ``snapshots``.
+@dataclass(frozen=True)
+class Protocol:
+    """Generation settings (model time units)."""
 
-    Heat (Sekimoto, in kT) released along each path: Q = V₀(x₀) − V₀(x_s) + V_θ(x_s) − V_θ(x_f), the two
-    relaxations plus the work V_θ(x_s) − V₀(x_s) of switching the trained terms on at state x_s.
-    ``snapshots`` (S × n × N) are S states evenly spaced over the 2·t_f (S = ``snapshots``; 0: none).
+    relax: float = 1.0  # uncoupled relaxation from x = 0 before the trained terms switch on
+    window: float = 0.1  # current read-out: trained field averaged over the last `window`
+
+    def validate(self, model: Model) -> None:
+        positive(self.relax, "generate.relax", allow_zero=True)
+        positive(self.window, "generate.window")
+        c = model.config
+        if self.window > c.t_f or self.window < c.dt:
+            raise SpecError(f"generate.window = {self.window} must be between dt = {c.dt} and t_f = {c.t_f}")
+
+
+def twin(model: Model, classes: np.ndarray, seed: int, protocol: Protocol | None = None, snapshots: int = 0):
+    """The protocol in numpy (one BLAS thread: the products are small) — see :func:`_twin`."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1, user_api="blas"):
+        return _twin(model, classes, seed, protocol or Protocol(), snapshots)
+
+
+def _twin(model: Model, classes: np.ndarray, seed: int, protocol: Protocol, snapshots: int):
+    """The protocol in numpy for len(classes) samples. Returns ``x`` final states, ``current`` and
+    ``voltage`` read-outs (scaled pixels, n × 64), ``heat_kt`` per sample and ``snapshots`` (S × n × 64,
+    S evenly spaced states over the run, S = ``snapshots``).
+
+    Heat (Sekimoto, in kT): the sum over the protocol's segments of V_seg(x_start) − V_seg(x_end), i.e.
+    the relaxations plus the work V_new(x) − V_old(x) of every switch (class bank on, each stage change).
+    Cost: (relax + t_f)/dt steps of an n × 64 by 64 × 64 product.
     """
     c = model.config
+    classes = np.asarray(classes, int)
     rng = np.random.default_rng(seed)
     amp = np.sqrt(2 * c.kt * c.dt)
-    x = np.zeros((n, c.n_units))
+    n_relax, n_win = round(protocol.relax / c.dt), max(1, round(protocol.window / c.dt))
+    total = n_relax + c.n_steps
+    x = np.zeros((len(classes), N_VISIBLE))
     heat = base_potential(c, x)
-    k_total = 2 * c.n_steps
-    keep = set(np.linspace(0, k_total, snapshots).round().astype(int)) if snapshots else set()
+    keep = set(np.linspace(0, total, snapshots).round().astype(int)) if snapshots else set()
     snaps = [x.copy()] if 0 in keep else []
-    for k in range(1, k_total + 1):
-        force = base_force(c, x) if k <= c.n_steps else model.force(x)
-        x = x - force * c.dt + amp * rng.standard_normal(x.shape)
-        if k == c.n_steps:
-            heat = heat - base_potential(c, x) + model.potential(x)
-        if k in keep:
+    for j in range(n_relax):
+        x = x - base_force(c, x) * c.dt + amp * rng.standard_normal(x.shape)
+        if j + 1 in keep:
             snaps.append(x.copy())
-    heat = (heat - model.potential(x)) / c.kt
-    return {"x": x, "heat_kt": heat, "snapshots": np.array(snaps)}
+    heat -= base_potential(c, x)
+    acc, stage = np.zeros_like(x), -1
+    for j in range(c.n_steps):
+        k = int(c.stage_of(j))
+        if k != stage:
+            heat += model.potential(x, k, classes)
+            if stage >= 0:
+                heat -= model.potential(x, stage, classes)
+            stage = k
+        x = x - model.force(x, k, classes) * c.dt + amp * rng.standard_normal(x.shape)
+        if j >= c.n_steps - n_win:
+            acc += model.field(x, k, classes)
+        if n_relax + j + 1 in keep:
+            snaps.append(x.copy())
+    heat = (heat - model.potential(x, stage, classes)) / c.kt
+    return {
+        "x": x,
+        "current": acc / n_win / c.drive,
+        "voltage": decode(c, x),
+        "heat_kt": heat,
+        "snapshots": np.array(snaps),
+    }
 
 
 @dataclass(frozen=True)
 class CircuitScale:
-    """Physical scale of the behavioural circuit: τ = C/g₀ is one model time unit; V₀ volts per unit."""
+    """Physical scale of the behavioural circuit: τ = C/g₀ is one model time unit; V₀ volts per unit;
+    the current read-out's full scale: a pixel s = ±1 charges the integrator to ±``sense_full_v``."""
 
     c_f: float = 1e-12
     g0_s: float = 1e-6
     v_unit_v: float = 0.1
     steps_per_unit: int = 100  # noise step τ/100 (twin: Δt = 1e-3; the circuit integrates trapezoidally)
+    sense_full_v: float = 0.5
 
 
-def trained_terms(model: Model, replicas: int) -> dict:
-    """The switched parameters of ``replicas`` independent copies (block-diagonal couplings), as the
-    keyword arguments both circuit families take."""
-    tile = lambda v: tuple(float(a) for a in np.tile(v, replicas))  # noqa: E731
-    coupling = np.kron(np.eye(replicas), model.coupling)
+# What the circuit elements realise (model units; at g₀ = 1 µS, V₀ = 0.1 V): coupling transconductors
+# |g₀J| ≤ 5 µS, bias DACs |g₀V₀b| ≤ 0.5 µA, own-term transconductors 2J₂ within ±10 µS and 4J₄ in
+# (0.4, 20] µS-per-unit². Trained values beyond them are clipped (``clipped`` counts them).
+LIMITS = {"coupling": 5.0, "bias": 5.0, "j2": (-5.0, 5.0), "j4": (0.1, 5.0)}
+
+
+def clipped(model: Model) -> dict:
+    """How many trained values lie outside :data:`LIMITS` (each is clipped to its range in the circuit)."""
+    c = model.config
+    lo2, hi2 = LIMITS["j2"]
+    lo4, hi4 = LIMITS["j4"]
     return {
-        "kt": model.config.kt,
-        "coupling": tuple(tuple(float(a) for a in row) for row in coupling),
-        "coupled_j2": tile(model.j2_units),
-        "coupled_j4": tile(model.j4_units),
-        "coupled_bias": tile(model.bias),
+        "coupling": int(np.sum(np.abs(model.coupling) > LIMITS["coupling"])),
+        "bias": int(np.sum(np.abs(model.bias) > LIMITS["bias"])),
+        "j2": int(np.sum(((c.j2 + model.dj2) < lo2) | ((c.j2 + model.dj2) > hi2))),
+        "j4": int(np.sum(((c.j4 + model.dj4) < lo4) | ((c.j4 + model.dj4) > hi4))),
     }
 
 
-def protocol_sim(model: Model, tau_s: float, seed: int, scale: CircuitScale):
-    """2·t_f of model time at τ/steps_per_unit, all of it recorded (no burn-in)."""
+def staged_terms(model: Model, cls: int, tau_s: float, protocol: Protocol, scale: CircuitScale) -> dict:
+    """The staged keys of one sample of class ``cls`` (switch times, per-stage values within
+    :data:`LIMITS`, sense integrators).
+
+    Integrator: v(q) = (g₀V₀T_w/C_q)·⟨h⟩, so C_q = g₀V₀·T_w·drive/V_fs makes v(q) = V_fs·s."""
+    c = model.config
+    k = c.stages
+    t0 = protocol.relax * tau_s
+    tup = lambda a: tuple(map(tuple, np.asarray(a, float)))  # noqa: E731
+    window_s = protocol.window * tau_s
+    return {
+        "stage_at_s": tuple(t0 + np.arange(k) * c.t_f * tau_s / k),
+        "stage_coupling": tuple(
+            tup(j) for j in np.clip(model.coupling, -LIMITS["coupling"], LIMITS["coupling"])
+        ),
+        "stage_j2": tup(np.clip(c.j2 + model.dj2, *LIMITS["j2"])),
+        "stage_j4": tup(np.clip(c.j4 + model.dj4, *LIMITS["j4"])),
+        "stage_bias": tup(np.clip(model.bias[:, cls], -LIMITS["bias"], LIMITS["bias"])),
+        "sense": N_VISIBLE,
+        "sense_from_s": t0 + (c.t_f - protocol.window) * tau_s,
+        "sense_c_f": scale.g0_s * scale.v_unit_v * window_s * c.drive / scale.sense_full_v,
+    }
+
+
+def protocol_sim(model: Model, tau_s: float, seed: int, scale: CircuitScale, protocol: Protocol):
+    """relax + t_f of model time at τ/steps_per_unit, all of it recorded (no burn-in)."""
     from ..spec import SimSpec
 
-    t_stop = 2 * model.config.t_f * tau_s
+    t_stop = (protocol.relax + model.config.t_f) * tau_s
     return SimSpec(t_stop_s=t_stop, noise_step_s=tau_s / scale.steps_per_unit, burn_in_s=0.0, seed=seed)
 
 
-def spice_spec(model: Model, replicas: int, seed: int, scale: CircuitScale = CircuitScale()):
-    """The behavioural run: family quartic, untrained units until t_f, trained terms from t_f on."""
+def spice_spec(model: Model, cls: int, seed: int, protocol: Protocol, scale: CircuitScale = CircuitScale()):
+    """The behavioural run of one sample: family quartic, uncoupled until ``relax``, then the stages."""
     from ..circuits.quartic import QuarticParams
     from ..spec import Spec
 
     c, tau = model.config, scale.c_f / scale.g0_s
     params = QuarticParams(
+        n=N_VISIBLE,
         j2=c.j2,
         j4=c.j4,
-        couple_at_s=c.t_f * tau,
+        kt=c.kt,
         initial_x=0.0,
         c_f=scale.c_f,
         g0_s=scale.g0_s,
         v_unit_v=scale.v_unit_v,
-        **trained_terms(model, replicas),
+        **staged_terms(model, cls, tau, protocol, scale),
     )
-    return Spec(name="generative", family="quartic", params=params, sim=protocol_sim(model, tau, seed, scale))
+    sim = protocol_sim(model, tau, seed, scale, protocol)
+    return Spec(name="generative", family="quartic", params=params, sim=sim)
 
 
-def _run_one(args) -> tuple[np.ndarray, dict]:
-    """One netlist: the behavioural (``fit`` None) or transistor-level network; final states and costs."""
-    model, replicas, seed, scale, fit = args
+def transistor_spec(model: Model, cls: int, seed: int, protocol: Protocol, fit: dict, scale=CircuitScale()):
+    """The cmos_network spec of one sample: transistor units (their own scale: 10 pF, 10 µS, τ = 1 µs,
+    0.1 V per unit), corrected to the ideal unit and given the trained stages from ``relax`` on."""
+    from ..circuits.cmos.cubic import CmosQuarticParams
+    from ..circuits.cmos.network import CmosNetworkParams
+    from ..spec import Spec
+
+    base = CmosQuarticParams()
+    tau = base.tau_s
+    unit = CircuitScale(base.c_f, base.g0_s, base.v_unit_v, scale.steps_per_unit, scale.sense_full_v)
+    params = CmosNetworkParams(
+        n=N_VISIBLE,
+        unit_fit=(fit["j2_fit"], fit["j4_fit"], fit["bias_fit"]),
+        **staged_terms(model, cls, tau, protocol, unit),
+    )
+    sim = protocol_sim(model, tau, seed, scale, protocol)
+    return Spec(name="generative_cmos", family="cmos_network", params=params, sim=sim), unit
+
+
+def _run_one(args) -> tuple[np.ndarray, np.ndarray, dict]:
+    """One netlist: (final states, current read-out in scaled pixels, costs)."""
+    model, cls, seed, protocol, scale, fit = args
     from ..experiment import prepare, simulate
 
-    spec = (
-        spice_spec(model, replicas, seed, scale)
-        if fit is None
-        else transistor_spec(model, replicas, seed, fit, scale)
-    )
+    if fit is None:
+        spec = spice_spec(model, cls, seed, protocol, scale)
+    else:
+        spec, scale = transistor_spec(model, cls, seed, protocol, fit, scale)
     prep = prepare(spec)
     with tempfile.TemporaryDirectory(prefix="thermosim-generate-") as tmp:
         out = simulate(prep, seed, Path(tmp) / "run")
     zero = prep.built.info.get("vref_v", 0.0)  # the transistor units' x = 0 sits at vref
-    last = (out.samples[-1] - zero) / scale.v_unit_v  # model units at 2·t_f, every replica
+    last = out.samples[-1]
     heat = [r["value"] for r in out.metrics["energy"] if r["term"] == "heat" and r["per"] == "run"]
     cost = {
         "cpu_s": out.metrics["cpu_s"],
@@ -128,61 +224,71 @@ def _run_one(args) -> tuple[np.ndarray, dict]:
         "supply_j": out.metrics["supply_power_w"] * prep.t_stop_s,
         "n_points": out.metrics["n_points"],
     }
-    return last.reshape(replicas, model.config.n_units), cost
+    from ..circuits.staged import sense_window
+
+    x = (last[:N_VISIBLE] - zero) / scale.v_unit_v
+    # v(q) = V_fs·s for the nominal window; the calibration channel gives the window actually integrated
+    t_eff = sense_window(spec.params, last[-1])
+    nominal = prep.t_stop_s - spec.params.sense_from_s
+    cost["window_s"] = t_eff
+    return x, last[N_VISIBLE:-1] / scale.sense_full_v * nominal / t_eff, cost
 
 
 def spice(
     model: Model,
-    n: int,
+    classes: np.ndarray,
     seed: int,
-    replicas: int = 1,
+    protocol: Protocol = Protocol(),
     workers: int | None = None,
     scale: CircuitScale = CircuitScale(),
     log=None,
     transistor: bool = False,
-) -> tuple[np.ndarray, dict]:
-    """(final states n × N in model units, cost): ⌈n/replicas⌉ netlists run by ``workers`` processes.
+) -> dict:
+    """One netlist per sample (netlist k: class classes[k], seed ``seed + k``) run by ``workers`` processes.
 
-    Netlist k gets seed ``seed + k``. ``transistor``: every unit a five-transistor cell (family
-    cmos_network), its realised J₂, J₄, b measured first from one unit's DC characteristic. The cost dict:
-    CPU seconds (ngspice + analysis), wall seconds, per sample the Sekimoto heat in kT from the circuit's
-    own waveforms (behavioural) or the supply energy in J (transistor-level). Measured here (96 units):
-    one replica per process over 2 workers is 2.7× faster than 8 replicas in one netlist.
+    Returns ``x`` (final states, model units), ``current`` and ``voltage`` read-outs (scaled pixels) and
+    ``cost``: CPU and wall seconds, and per sample the Sekimoto heat in kT from the circuit's own waveforms
+    (behavioural) or the supply energy in J (transistor level, whose J₂, J₄, b are first measured from one
+    unit's DC characteristic).
     """
-    import time
-
     t0 = time.perf_counter()
     fit = None
     if transistor:
         with tempfile.TemporaryDirectory(prefix="thermosim-unit-") as tmp:
             fit = transistor_unit_fit(Path(tmp) / "dc")
-    jobs = [(model, replicas, seed + k, scale, fit) for k in range(-(-n // replicas))]
-    workers = workers or os.cpu_count() or 1
-    outs, costs = [], []
+    jobs = [(model, int(c), seed + k, protocol, scale, fit) for k, c in enumerate(classes)]
+    workers = min(workers or os.cpu_count() or 1, len(jobs))
+    outs = []
     os.environ["OMP_NUM_THREADS"] = "1"  # one BLAS thread per worker: the processes are the parallelism
     what = "transistor-level" if transistor else "ngspice"
     # fork is fastest, but not after JAX has started its threads in this process (the demo runs the DDPM
     # first): a forked child could deadlock on a lock held by one of them, so spawn then
     context = multiprocessing.get_context("spawn") if "jax" in sys.modules else None
-    with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=context) as pool:
-        for k, (states, cost) in enumerate(pool.map(_run_one, jobs)):
-            outs.append(states)
-            costs.append(cost)
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        for k, out in enumerate(pool.map(_run_one, jobs)):
+            outs.append(out)
             if log and ((k + 1) % max(1, len(jobs) // 8) == 0 or k + 1 == len(jobs)):
-                log(f"[generate] {what} netlists: {k + 1}/{len(jobs)} ({replicas} sample(s) each)")
-    total = len(jobs) * replicas
-    out = {
+                log(f"[generate] {what} netlists: {k + 1}/{len(jobs)}")
+    costs = [o[2] for o in outs]
+    cost = {
         "cpu_s": sum(c["cpu_s"] for c in costs),
         "wall_s": time.perf_counter() - t0,
+        "workers": workers,
         "netlists": len(jobs),
-        "replicas": replicas,
         "points_per_netlist": costs[0]["n_points"],
     }
     if transistor:
-        out |= {"unit_fit": fit, "supply_j_per_sample": sum(c["supply_j"] for c in costs) / total}
+        cost |= {"unit_fit": fit, "supply_j_per_sample": float(np.mean([c["supply_j"] for c in costs]))}
     else:
-        out["heat_kt_per_sample"] = sum(c["heat_kt"] for c in costs) / total
-    return np.concatenate(outs)[:n], out
+        heat = np.array([c["heat_kt"] for c in costs])
+        cost |= {"heat_kt_per_sample": float(heat.mean()), "heat_kt_samples": heat.tolist()}
+    x = np.array([o[0] for o in outs])
+    return {
+        "x": x,
+        "current": np.array([o[1] for o in outs]),
+        "voltage": decode(model.config, x),
+        "cost": cost,
+    }
 
 
 def transistor_unit_fit(run_dir: Path) -> dict:
@@ -195,24 +301,3 @@ def transistor_unit_fit(run_dir: Path) -> dict:
     dc = run_netlist(built.reference.netlist, run_dir, analysis="dc")
     info = built.reference.theory(dc.plot)[3]
     return {k: info[k] for k in ("j2_fit", "j4_fit", "bias_fit")}
-
-
-def transistor_spec(model: Model, replicas: int, seed: int, fit: dict, scale: CircuitScale = CircuitScale()):
-    """The cmos_network spec of ``replicas`` copies: transistor units, trained terms switched on at t_f.
-
-    The cmos_quartic cell has its own scale (10 pF, 10 µS: τ = 1 µs, 0.1 V per unit), so only the
-    step count per τ is taken from ``scale``.
-    """
-    from ..circuits.cmos.cubic import CmosQuarticParams
-    from ..circuits.cmos.network import CmosNetworkParams
-    from ..spec import Spec
-
-    tau = CmosQuarticParams().tau_s
-    params = CmosNetworkParams(
-        n=model.config.n_units * replicas,
-        couple_at_s=model.config.t_f * tau,
-        unit_fit=(fit["j2_fit"], fit["j4_fit"], fit["bias_fit"]),
-        **trained_terms(model, replicas),
-    )
-    sim = protocol_sim(model, tau, seed, scale)
-    return Spec(name="generative_cmos", family="cmos_network", params=params, sim=sim)

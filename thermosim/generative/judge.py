@@ -1,62 +1,55 @@
 """`thermosim generate`: one trained model generating digits three ways, judged like every other generator.
 
-Writes ``samples.npz`` (arrays ``spice``, ``twin`` and, where run, ``transistor``: K × 64 images in the
-scikit-learn digits' 0–16 pixel scale) and ``metrics.json`` beside it:
+Writes ``samples.npz`` (arrays ``spice``, ``twin`` and, where run, ``transistor``: rows × 64 images in the
+scikit-learn digits' 0–16 pixel scale, current read-out; ``*_class``: the class requested per row) and
+``metrics.json`` beside it:
 
-* image quality of each (:func:`thermosim.digital.quality.quality`: recognisable fraction, class shares,
-  Fréchet distance to the held-out digits, nearest-training distance, copies), beside the DDPM at its
-  step counts and real training images;
-* SPICE vs twin: the MMD two-sample test (quadratic kernel: means and covariances of the 64 pixels) —
-  they agree when the observed MMD² is within the permutation floor;
-* energy per sample by term: Sekimoto heat in kT (twin and circuit waveforms), read-out (64 ADC
-  conversions), programming (the trained values written once, amortised over the samples), and the
-  ratio against the cheapest DDPM sample at least as good (recognisable and Fréchet).
+* image quality of each generator and read-out (:func:`thermosim.digital.quality.quality`: recognisable
+  fraction, class shares, Fréchet distance to the held-out digits, nearest-training distance, copies),
+  beside the DDPM at its step counts and real training digits;
+* conditional accuracy: the share of samples the judge labels with the requested class, per class;
+* SPICE vs twin: the MMD two-sample test (quadratic kernel) and the heat per sample with its SE;
+* energy per sample line by line (:mod:`.energy`) and the ratio against the cheapest DDPM at least as
+  good (recognisable ≥ and Fréchet ≤ the circuit's).
+
+Unconditional generation = the class drawn uniformly per sample (:func:`.energy.draw_classes`), so
+every row is both a conditional sample (its requested class) and an unconditional one.
 """
 
 from __future__ import annotations
 
+import io
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-from ..analysis.energy import energy_table, row
 from ..physics import K_B
-from .model import N_VISIBLE, Model, decode
+from .energy import ROOM_K, draw_classes, generative_energy, pbit_classes, total_per_sample
+from .generate import CircuitScale, Protocol
+from .model import N_CLASSES, Model
 
 K_DEFAULT = 360  # as many as the held-out digits: Fréchet distances compared at equal K
-ROOM_K = 300.0
 
 
-def pixels(model: Model, x: np.ndarray) -> np.ndarray:
-    """Final unit states (n × N, model units) → images (n × 64) in the 0–16 pixel scale."""
+def pixels(s: np.ndarray) -> np.ndarray:
+    """Scaled read-out values (n × 64, ideally in [−1, 1]) → images in the 0–16 pixel scale."""
     from ..digital.data import unscale
 
-    return unscale(decode(model.config, np.asarray(x)[:, :N_VISIBLE]))
+    return unscale(np.asarray(s))
 
 
-def energy_rows(model: Model, heat_kt: float, n_samples: int) -> list[dict]:
-    """Per-sample energy lines of the generating computer, by the shared energy table (read-out of the 64
-    visible units, the trained values written once and amortised over the samples, the Landauer bound);
-    heat in kT and in J at room temperature (natural thermal noise). No supply: behavioural units are
-    ideal (the transistor-level supply is added by the caller)."""
-    params = int(np.count_nonzero(np.triu(model.coupling, 1))) + int(np.count_nonzero(model.bias))
-    params += int(np.count_nonzero(model.dj2)) + int(np.count_nonzero(model.dj4))
-    note = "Sekimoto heat V₀(x₀) − V₀(x_s) + V_θ(x_s) − V_θ(x_f) (relaxations + switching work)"
-    rows = energy_table(
-        supply_j=0.0,
-        supplies=[],
-        window_s=1.0,
-        samples=n_samples,
-        heat_kt=heat_kt * n_samples,
-        heat_note=note,
-        kt_j=K_B * ROOM_K,
-        visible=N_VISIBLE,
-        parameters=params,
-    )
-    keep = [r for r in rows if r["per"] in ("independent sample", "write") and r["term"] != "supply"]
-    return [{**r, "per": "sample"} if r["per"] == "independent sample" else r for r in keep]
+def class_accuracy(images: np.ndarray, classes: np.ndarray) -> dict:
+    """The judge's label against the requested class: overall share and per class (NaN: class absent)."""
+    from ..digital.quality import get_judge
+
+    pred = get_judge().probabilities(images).argmax(axis=1)
+    hit = pred == np.asarray(classes)
+    per = [
+        float(hit[classes == c].mean()) if np.any(classes == c) else float("nan") for c in range(N_CLASSES)
+    ]
+    return {"accuracy": float(hit.mean()), "per_class": per, "min_class": float(np.nanmin(per))}
 
 
 def matched_ddpm(circuit: dict, ddpm_rows: list[dict]) -> dict:
@@ -72,7 +65,8 @@ def matched_ddpm(circuit: dict, ddpm_rows: list[dict]) -> dict:
             **min(good, key=lambda r: r["energy_per_sample_J"]),
             "match": "cheapest DDPM at least as good",
         }
-    return {**min(ddpm_rows, key=lambda r: r["frechet"]), "match": "best DDPM (better than the circuit)"}
+    best = min(ddpm_rows, key=lambda r: r["frechet"])
+    return {**best, "match": "no DDPM at least as good on both recognisable and Fréchet; the best by Fréchet"}
 
 
 def run_generate(
@@ -82,12 +76,15 @@ def run_generate(
     seed: int = 1,
     spice_n: int | None = None,
     transistor_n: int = 0,
-    replicas: int = 1,
     workers: int | None = None,
+    protocol: Protocol | None = None,
+    class_bits: str = "rng",
     log=sys.stderr,
 ) -> dict:
-    """Generate with the model at ``model_path`` (twin: n, ngspice: spice_n (default n), transistor-level:
-    transistor_n) and judge; write samples.npz, metrics.json and the figures to ``out``."""
+    """Generate with the model at ``model_path`` (twin: n, ngspice: spice_n (default n), transistor level:
+    transistor_n; the classes of the first rows are shared) and judge; write samples.npz, metrics.json
+    and the figures to ``out``. ``class_bits``: the classes' random bits from a counted digital RNG
+    ("rng") or from the thermal p-bit circuit in ngspice ("pbit")."""
     from ..analysis.mmd import mmd_test
     from ..compare import ddpm_rows
     from ..digital.data import load_digits_split, scale
@@ -99,69 +96,126 @@ def run_generate(
     if not Path(model_path).exists():
         raise ValueError(f"no trained model at {model_path}: run `thermosim train digits` first")
     model = Model.load(model_path)
+    protocol = protocol or Protocol()
+    protocol.validate(model)
     say = (lambda m: print(m, file=log, flush=True)) if log else (lambda m: None)
-    spice_n = spice_n or n
+    spice_n = n if spice_n is None else spice_n
+    if class_bits not in ("rng", "pbit"):
+        raise ValueError(f"class bits must come from 'rng' or 'pbit', got {class_bits!r}")
+    bit_cost = {}
+    if class_bits == "pbit":
+        classes, bits, j_per_bit = pbit_classes(max(n, spice_n, transistor_n), seed)
+        bit_cost = {
+            "j_per_bit": j_per_bit,
+            "bit_source": "cmos_pbit latch in ngspice: its supply energy per bit",
+        }
+        say(f"[generate] {len(classes)} classes from {bits} p-bit bits")
+    else:
+        classes, bits = draw_classes(max(n, spice_n, transistor_n), seed)
     t0 = time.perf_counter()
-    tw = generate.twin(model, n, seed, snapshots=9)
+    tw = generate.twin(model, classes[:n], seed, protocol, snapshots=9)
     twin_s = time.perf_counter() - t0
     say(f"[generate] twin: {n} samples in {twin_s:.1f} s")
-    xs, cost = generate.spice(model, spice_n, seed, replicas=replicas, workers=workers, log=say)
-    say(f"[generate] ngspice: {spice_n} samples in {cost['wall_s']:.0f} s")
-    images = {"spice": pixels(model, xs), "twin": pixels(model, tw["x"])}
-    tcost = None
+    runs = {"twin": tw}
+    if spice_n:
+        runs["spice"] = generate.spice(model, classes[:spice_n], seed, protocol, workers, log=say)
+        say(f"[generate] ngspice: {spice_n} samples in {runs['spice']['cost']['wall_s']:.0f} s")
     if transistor_n:
-        xt, tcost = generate.spice(model, transistor_n, seed, replicas, workers, log=say, transistor=True)
-        images["transistor"] = pixels(model, xt)
-        say(f"[generate] transistor-level: {transistor_n} samples in {tcost['wall_s']:.0f} s")
+        runs["transistor"] = generate.spice(
+            model, classes[:transistor_n], seed, protocol, workers, log=say, transistor=True
+        )
+        say(
+            f"[generate] transistor level: {transistor_n} samples in "
+            f"{runs['transistor']['cost']['wall_s']:.0f} s"
+        )
+    order = [k for k in ("spice", "twin", "transistor") if k in runs]
+    images = {k: pixels(runs[k]["current"]) for k in order}
+    rows, accuracy = [], {}
+    for k in order:
+        for readout in ("current", "voltage"):
+            im = pixels(runs[k][readout])
+            rows.append(quality(im, f"{k} ({readout})"))
+            accuracy[f"{k} ({readout})"] = class_accuracy(im, classes[: len(im)])
+    if spice_n and spice_n < n:  # the Fréchet distance depends on the count: the twin at the circuit's too
+        rows.append(quality(images["twin"][:spice_n], f"twin (current, first {spice_n})"))
     split = load_digits_split()
-    rows = [quality(images[k], k) for k in images]
-    if spice_n < n:  # the Fréchet distance depends on K: the twin judged at the circuit's K as well
-        rows.append(quality(images["twin"][:spice_n], f"twin (first {spice_n})"))
     rows.append(quality(split.x_train[:n], "real_train"))
-    import io
-
-    # the DDPM's progress lines go where ours go (nowhere under --json: stdout is the JSON object)
     ddpm, ddpm_images = ddpm_rows(
         scale(split.x_train), Path("results") / "digital", seed, log or io.StringIO()
     )
-    agree = mmd_test(scale(images["spice"]), scale(images["twin"]), kernel="quadratic", seed=seed)
-    heat_kt = float(cost["heat_kt_per_sample"])
-    energy = energy_rows(model, heat_kt, spice_n)
-    if tcost is not None:
-        src = "−∫V·I dt of the transistor units' bias sources (vdd, vref, vbn) over the protocol"
-        energy.insert(2, row("supply (transistor-level)", tcost["supply_j_per_sample"], "J", "sample", src))
-    per_sample_j = sum(
-        r["value"]
-        for r in energy
-        if r["unit"] == "J" and r["per"] == "sample" and r["term"] in ("heat", "readout", "programming")
-    )
-    spice_row = rows[0]
-    match = matched_ddpm(spice_row, ddpm)
     result = {
         "seed": seed,
         "model": str(model_path),
         "config": model.config.__dict__,
+        "protocol": protocol.__dict__,
+        "ranges": model.ranges(),
+        "clipped": generate.clipped(model),
         "n_twin": n,
         "n_spice": spice_n,
         "n_transistor": transistor_n,
         "quality": rows + [{k: v for k, v in r.items() if k != "energy"} for r in ddpm],
-        "spice_vs_twin_mmd": agree,
-        "heat_kt_per_sample": {"spice": heat_kt, "twin": float(np.mean(tw["heat_kt"]))},
+        "class_accuracy": accuracy,
+        "class_bits_per_sample": bits / len(classes),
+        "class_bits_source": class_bits,
+        "heat_kt_per_sample": {"twin": float(np.mean(tw["heat_kt"]))},
         "heat_kt_se": {"twin": float(np.std(tw["heat_kt"], ddof=1) / np.sqrt(n))},
+        "cost": {k: runs[k]["cost"] for k in order if k != "twin"} | {"twin_wall_s": twin_s},
+        "history": model.history,
+    }
+    heat = result["heat_kt_per_sample"]["twin"]
+    if spice_n:
+        h = np.asarray(runs["spice"]["cost"]["heat_kt_samples"])
+        heat = float(h.mean())
+        result["heat_kt_per_sample"]["spice"] = heat
+        result["heat_kt_se"]["spice"] = float(h.std(ddof=1) / np.sqrt(len(h))) if len(h) > 1 else float("nan")
+        result["spice_vs_twin_mmd"] = {
+            r: mmd_test(runs["spice"][r], tw[r], kernel="quadratic", seed=seed)
+            for r in ("current", "voltage")
+        }
+    scale_ = CircuitScale()
+    tau = scale_.c_f / scale_.g0_s
+    sense_c = scale_.g0_s * scale_.v_unit_v * protocol.window * tau * model.config.drive / scale_.sense_full_v
+    energy = generative_energy(
+        model,
+        heat,
+        max(spice_n, 1),
+        bits / len(classes),
+        sense_c,
+        protocol.window * tau,
+        scale_.g0_s * scale_.v_unit_v,
+        **bit_cost,
+    )
+    if transistor_n:
+        from ..analysis.energy import row
+
+        src = "−∫V·I dt of the transistor units' bias sources (vdd, vref, vbn) over the protocol"
+        energy.append(
+            row(
+                "supply (transistor level)",
+                runs["transistor"]["cost"]["supply_j_per_sample"],
+                "J",
+                "sample",
+                src,
+            )
+        )
+    per_sample = total_per_sample([e for e in energy if "transistor" not in e["term"]])
+    lead = rows[0]
+    match = matched_ddpm(lead, ddpm)
+    result |= {
         "energy": energy,
-        "energy_per_sample_J": per_sample_j,
+        "energy_per_sample_J": per_sample,
         "ddpm_matched": {
             k: match[k]
             for k in ("method", "steps", "frechet", "recognisable", "energy_per_sample_J", "match")
         },
-        "ratio_vs_ddpm": match["energy_per_sample_J"] / per_sample_j,
-        # Whitelam's comparison (PRL 2026): heat alone against the digital total
-        "ratio_vs_ddpm_heat_only": match["energy_per_sample_J"]
-        / (max(heat_kt, 0.0) * K_B * ROOM_K or np.nan),
-        "cost": {"spice": cost, "transistor": tcost, "twin_wall_s": twin_s},
-        "history": model.history,
+        "ratio_vs_ddpm": match["energy_per_sample_J"] / per_sample,
+        "ratio_vs_ddpm_heat_only": match["energy_per_sample_J"] / (max(heat, 0.0) * K_B * ROOM_K or np.nan),
     }
-    result["figures"] = generative_figures(model, images, ddpm_images, tw["snapshots"], out)
-    atomic_savez(out / "samples.npz", **images)
+    result["figures"] = generative_figures(
+        model, images, classes, ddpm_images, tw["snapshots"], tw["current"], out
+    )
+    atomic_savez(out / "samples.npz", **images, **{f"{k}_class": classes[: len(images[k])] for k in images})
+    from ..results import atomic_write_json  # noqa: F811
+
     atomic_write_json(out / "metrics.json", result)  # last: its presence means the run is complete
     return result

@@ -1,27 +1,31 @@
 """The generative computer's parameters, its noising protocol and the pixel ↔ unit maps (model units).
 
-Units (DESIGN.md §3, Whitelam PRL 2026): N = 64 visible + H hidden quartic units, overdamped Langevin
+Units (Whitelam, PRL 2026): N = 64 visible quartic units, overdamped Langevin
 
-    dx_i = −∂_i V(x) dt + √(2 kT) dW_i ,
-    V = Σ_i [(J₂+δJ₂ᵢ) x_i² + (J₄+δJ₄ᵢ) x_i⁴ + b_i x_i] + Σ_(i<j) J_ij x_i x_j
+    dx_i = −∂_i V_{k,c}(x) dt + √(2 kT) dW_i ,
+    V_{k,c} = Σ_i [(J₂+δJ₂ᵏᵢ) x_i² + (J₄+δJ₄ᵏᵢ) x_i⁴ + bᵏ_{c,i} x_i] + Σ_(i<j) Jᵏ_ij x_i x_j
 
-with the untrained part J₂ = J₄ = 1, kT = 0.1 (the published values) and the trained part θ = (J_ij, b_i,
-optionally δJ₂ᵢ, δJ₄ᵢ). The drift is linear in θ: −∂V = −∂V₀(x) − Z(x)·W(θ), with the feature row
-Z(x) = [x, x³, 1] (length 2N + 1) and W the (2N+1) × N matrix that places θ:
+with the untrained part J₂ = J₄ = 1, kT = 0.1 (the published values) and a trained part that depends on
+the protocol STAGE k = 0 … K−1 (piecewise constant in time: stage k holds for generation times
+[k·t_f/K, (k+1)·t_f/K)) and on the CLASS c = 0 … 9 of the sample (the class bank: ten bias vectors per
+stage, one selected per sample). The trained drift is linear in the parameters: −∂V = −∂V₀(x) − Z W_k,
+with the feature row Z(x, c) = [x, x³, e_c] (length 2N + 10, e_c the one-hot class) and the
+(2N+10) × N matrix
 
-    W[:N]   = J + diag(2 δJ₂)      W[N:2N] = diag(4 δJ₄)      W[2N] = b
+    W[:N]   = J + diag(2 δJ₂)      W[N:2N] = diag(4 δJ₄)      W[2N:] = B  (10 × N, row c = b_c)
 
-so every derivative of the path likelihood is a matrix product (:mod:`.train`).
+so every derivative of the path likelihood is a matrix product (:mod:`.train`). The TRAINED FIELD of
+unit i, h_i = −(Z W)_i, is the current the trained branch (couplings, biases, δJ₂, δJ₄) delivers.
 
-Noising protocol (forward, couplings off): unit i, with target value s_i (a scaled pixel in [−1, 1] for a
-visible unit, ±1 of its code for a hidden one), feels the force a_i(t)·s_i with a drive held at
-``drive`` until start·t_f and falling linearly to 0 at end·t_f (visible and hidden units have their own
-start and end), and the trajectory starts at the noise-free fixed point ∂V₀(x) = drive·s (the image is a
-stationary state of the driven units). The published schedule is start 0, end 0.75; the default holds
-the drive for half of t_f (0.5 → 0.8): the held part is a stretch of driven equilibrium, which the
-time-independent couplings can represent, and it raised the generated digits' quality (see the README).
-After t_f the units are in the uncoupled equilibrium: exactly where generation starts. Reading a
-generated image inverts that fixed point: s = ∂V₀(x)/drive (:func:`decode`).
+Noising protocol (forward, trained terms off): pixel unit i with target s_i (a scaled pixel in [−1, 1])
+feels the force a(t)·s_i, the drive held at ``drive`` until start·t_f and falling linearly to 0 at end·t_f;
+the path starts at the noise-free fixed point ∂V₀(x) = drive·s. After t_f the units are in the uncoupled
+equilibrium: where generation starts. Two read-outs of a generated image:
+
+* voltage: the final state decoded by the fixed point, s = ∂V₀(x)/drive (:func:`decode`);
+* current: the trained field averaged over the last ``window`` time units, divided by the drive,
+  s = ⟨h⟩/drive. In the held-drive stretch the noising paths are in driven equilibrium, reversible, so
+  the fitted field estimates E[a·s | x, c]: the read-out is a denoised image, not one noisy state.
 """
 
 from __future__ import annotations
@@ -38,82 +42,64 @@ from ..results import atomic_savez
 from ..spec import SpecError, positive
 
 N_VISIBLE = 64
-HIDDEN_CODES = ("kmeans", "class")
+N_CLASSES = 10
+N_FEATURES = 2 * N_VISIBLE + N_CLASSES
 
 
 @dataclass(frozen=True)
 class TrainConfig:
     """Everything that defines a trained model (model units; times in units of 1/μ)."""
 
-    hidden: int = 32
-    hidden_code: str = "kmeans"  # cluster one-hot of the training image (k-means) or its class one-hot
+    stages: int = 1  # K: piecewise-constant parameters, one set per generation-time window t_f/K
+    ridge: float = 1e-4  # λ‖θ_k‖² on the per-step-normalised normal equations (scale-free)
+    smooth: float = 1e-3  # μ Σ_k ‖θ_k − θ_(k+1)‖²: neighbouring stages fitted together
+    tie_couplings: bool = False  # one coupling bank for all stages (only own terms and biases staged)
     kt: float = 0.1
     j2: float = 1.0
     j4: float = 1.0
     dt: float = 1e-3
     t_f: float = 2.5
     drive: float = 2.0  # a(0): the published a(t) = 2(1 − t/(0.75 t_f))
-    visible_start: float = 0.5  # visible drive held at `drive` until visible_start·t_f ...
+    visible_start: float = 0.5  # drive held at `drive` until visible_start·t_f ...
     visible_end: float = 0.8  # ... and 0 from visible_end·t_f on (published: 0 and 0.75)
-    hidden_start: float = 0.5  # hidden drive held until hidden_start·t_f ...
-    hidden_end: float = 0.8  # ... and 0 from hidden_end·t_f on
-    visible_couplings: bool = True  # visible–visible couplings and visible biases (else hidden-mediated only)
-    learn_j2_j4: str = "all"  # units with learned δJ₂, δJ₄: "none", "hidden" or "all"
+    learn_j2_j4: bool = True  # per-unit δJ₂, δJ₄ trained (else J₂ = J₄ = 1 throughout)
     epochs: int = 3
     batch: int = 128
-    optimizer: str = "exact"  # "exact" (maximum of the quadratic gain) or "adam" (one step per batch)
-    lr: float = 0.02  # adam only
     seed: int = 0
-    j4_floor: float = 0.1  # J₄ + δJ₄ ≥ j4_floor·J₄ keeps V bounded below (projected after every step)
+    j4_floor: float = 0.1  # J₄ + δJ₄ ≥ j4_floor·J₄ keeps V bounded below (projected after the fit)
 
     def validate(self) -> None:
-        for key in ("kt", "j2", "j4", "dt", "t_f", "drive", "lr", "j4_floor"):
+        for key in ("kt", "j2", "j4", "dt", "t_f", "drive", "j4_floor"):
             positive(getattr(self, key), f"train.{key}")
-        for key in ("epochs", "batch"):
+        for key in ("ridge", "smooth"):
+            positive(getattr(self, key), f"train.{key}", allow_zero=True)
+        for key in ("epochs", "batch", "stages"):
             if getattr(self, key) < 1:
                 raise SpecError(f"train.{key} must be >= 1, got {getattr(self, key)}")
-        if not 0 <= self.hidden <= 1024:
-            raise SpecError(f"train.hidden must be between 0 and 1024, got {self.hidden}")
-        if self.optimizer not in ("exact", "adam"):
-            raise SpecError(f"train.optimizer must be 'exact' or 'adam', got {self.optimizer!r}")
-        if self.learn_j2_j4 not in ("none", "hidden", "all"):
-            raise SpecError(f"train.learn_j2_j4 must be 'none', 'hidden' or 'all', got {self.learn_j2_j4!r}")
-        if self.hidden_code not in HIDDEN_CODES:
+        if not 0 <= self.visible_start < self.visible_end <= 1:
             raise SpecError(
-                f"train.hidden_code must be one of {', '.join(HIDDEN_CODES)}, got {self.hidden_code!r}"
+                f"train: need 0 <= visible_start < visible_end <= 1, got {self.visible_start}, "
+                f"{self.visible_end}"
             )
-        if self.hidden_code == "class" and self.hidden != 10:
-            raise SpecError(f"train.hidden must be 10 for hidden_code = 'class', got {self.hidden}")
-        for a, b in (("visible_start", "visible_end"), ("hidden_start", "hidden_end")):
-            if not 0 <= getattr(self, a) < getattr(self, b) <= 1:
-                raise SpecError(
-                    f"train: need 0 <= {a} < {b} <= 1, got {getattr(self, a)}, {getattr(self, b)}"
-                )
         if self.dt > self.t_f / 100:
             raise SpecError(f"train.dt = {self.dt} is coarser than t_f/100 = {self.t_f / 100}")
-        if self.hidden == 0 and not self.visible_couplings:
-            raise SpecError("train: hidden = 0 and visible_couplings = false leave nothing to learn")
-
-    @property
-    def n_units(self) -> int:
-        return N_VISIBLE + self.hidden
+        if self.stages > self.n_steps // 10:
+            raise SpecError(f"train.stages = {self.stages}: at most {self.n_steps // 10} (10 steps a stage)")
 
     @property
     def n_steps(self) -> int:
         return round(self.t_f / self.dt)
 
+    def stage_of(self, j) -> np.ndarray:
+        """Stage of generation step j (0 … n_steps−1 after the switch): ⌊j·K/n_steps⌋."""
+        return np.asarray(j) * self.stages // self.n_steps
+
 
 def drive(config: TrainConfig, t) -> np.ndarray:
-    """a_i(t) of the noising protocol: shape (len(t), N) for an array of times t."""
-    t = np.atleast_1d(np.asarray(t, float))[:, None]
-    tf = config.t_f
-
-    def ramp(t0, t1):
-        return config.drive * np.clip((t1 * tf - t) / ((t1 - t0) * tf), 0.0, 1.0)
-
-    a = np.repeat(ramp(config.visible_start, config.visible_end), config.n_units, axis=1)
-    a[:, N_VISIBLE:] = ramp(config.hidden_start, config.hidden_end)
-    return a
+    """a(t) of the noising protocol at forward times t (array of the same shape)."""
+    t = np.asarray(t, float)
+    t0, t1 = config.visible_start * config.t_f, config.visible_end * config.t_f
+    return config.drive * np.clip((t1 - t) / (t1 - t0), 0.0, 1.0)
 
 
 def base_force(config: TrainConfig, x: np.ndarray) -> np.ndarray:
@@ -137,62 +123,59 @@ def encode(config: TrainConfig, s: np.ndarray) -> np.ndarray:
 
 
 def decode(config: TrainConfig, x: np.ndarray) -> np.ndarray:
-    """Scaled pixel value read from a visible unit: s = ∂V₀(x)/drive (the inverse of :func:`encode`)."""
+    """Voltage read-out: s = ∂V₀(x)/drive (the inverse of :func:`encode`)."""
     return base_force(config, np.asarray(x, float)) / config.drive
 
 
-def features(x: np.ndarray) -> np.ndarray:
-    """Z(x) = [x, x³, 1] per row: the drift is linear in θ through these (rows × (2N+1))."""
-    return np.hstack([x, x * x * x, np.ones((len(x), 1))])
+def features(x: np.ndarray, classes: np.ndarray) -> np.ndarray:
+    """Z(x, c) = [x, x³, e_c] per row (rows × (2N + 10)): the drift is linear in θ through these."""
+    onehot = np.zeros((len(x), N_CLASSES), x.dtype)
+    onehot[np.arange(len(x)), classes] = 1
+    return np.hstack([x, x * x * x, onehot])
+
+
+PAIRS = np.argwhere(np.triu(np.ones((N_VISIBLE, N_VISIBLE), bool), 1))  # (2016, 2) i < j
 
 
 @dataclass(frozen=True)
 class Layout:
-    """Which entries of W are free, and the map θ ↔ W (see the module docstring)."""
+    """The free entries of one stage's W and the map θ ↔ W (module docstring): couplings i < j, then
+    δJ₂, δJ₄ (when learned), then the 10 × N class biases. Works on stacks (…, size) ↔ (…, F, N)."""
 
-    n: int
-    pairs: np.ndarray  # (P, 2) i < j of the free couplings
-    biased: np.ndarray  # units with a free bias
-    own: np.ndarray  # units with free δJ₂, δJ₄
-
-    @classmethod
-    def of(cls, config: TrainConfig) -> Layout:
-        n, v = config.n_units, N_VISIBLE
-        mask = np.zeros((n, n), bool)
-        mask[:v, v:] = mask[v:, :v] = mask[v:, v:] = True
-        if config.visible_couplings:
-            mask[:v, :v] = True
-        np.fill_diagonal(mask, False)
-        biased = np.arange(n) if config.visible_couplings else np.arange(v, n)
-        own = {"none": np.arange(0), "hidden": np.arange(v, n), "all": np.arange(n)}[config.learn_j2_j4]
-        return cls(n, np.argwhere(np.triu(mask)), biased, own)
+    learn_j2_j4: bool = True
 
     @property
     def size(self) -> int:
-        return len(self.pairs) + len(self.biased) + 2 * len(self.own)
+        return len(PAIRS) + (2 * N_VISIBLE if self.learn_j2_j4 else 0) + N_CLASSES * N_VISIBLE
 
     def to_w(self, theta: np.ndarray) -> np.ndarray:
-        n, p = self.n, len(self.pairs)
-        w = np.zeros((2 * n + 1, n))
-        i, j = self.pairs.T
-        w[i, j] = w[j, i] = theta[:p]
-        w[2 * n, self.biased] = theta[p : p + len(self.biased)]
-        o, u = p + len(self.biased), self.own
-        w[u, u] = theta[o : o + len(u)]
-        w[n + u, u] = theta[o + len(u) : o + 2 * len(u)]
+        n, p, u = N_VISIBLE, len(PAIRS), np.arange(N_VISIBLE)
+        w = np.zeros((*theta.shape[:-1], N_FEATURES, n))
+        i, j = PAIRS.T
+        w[..., i, j] = w[..., j, i] = theta[..., :p]
+        o = p
+        if self.learn_j2_j4:
+            w[..., u, u] = theta[..., p : p + n]
+            w[..., n + u, u] = theta[..., p + n : p + 2 * n]
+            o = p + 2 * n
+        w[..., 2 * n :, :] = theta[..., o:].reshape(*theta.shape[:-1], N_CLASSES, n)
         return w
 
     def adjoint(self, g: np.ndarray) -> np.ndarray:
         """θ-gradient of ⟨G, W(θ)⟩ (the transpose of :meth:`to_w`)."""
-        n = self.n
-        i, j = self.pairs.T
-        u = self.own
-        return np.concatenate([g[i, j] + g[j, i], g[2 * n, self.biased], g[u, u], g[n + u, u]])
+        n, u = N_VISIBLE, np.arange(N_VISIBLE)
+        i, j = PAIRS.T
+        parts = [g[..., i, j] + g[..., j, i]]
+        if self.learn_j2_j4:
+            parts += [g[..., u, u], g[..., n + u, u]]
+        parts.append(g[..., 2 * n :, :].reshape(*g.shape[:-2], N_CLASSES * n))
+        return np.concatenate(parts, axis=-1)
 
 
 @dataclass
 class Model:
-    """Trained parameters in physical form: coupling J (N×N, symmetric, zero diagonal), bias b, δJ₂, δJ₄."""
+    """Trained parameters in physical form, per stage k: coupling J (K×N×N, symmetric, zero diagonal),
+    bias (K×10×N: one vector per class), δJ₂, δJ₄ (K×N)."""
 
     config: TrainConfig
     coupling: np.ndarray
@@ -204,50 +187,58 @@ class Model:
 
     @classmethod
     def from_w(cls, config: TrainConfig, w: np.ndarray, **kw) -> Model:
-        n = w.shape[1]
-        d = np.diag(w[:n]).copy()
-        return cls(config, w[:n] - np.diag(d), w[2 * n].copy(), d / 2, np.diag(w[n : 2 * n]) / 4, **kw)
+        n, u = N_VISIBLE, np.arange(N_VISIBLE)
+        d = w[:, u, u].copy()
+        coupling = w[:, :n].copy()
+        coupling[:, u, u] = 0.0
+        return cls(config, coupling, w[:, 2 * n :].copy(), d / 2, w[:, n + u, u] / 4, **kw)
 
-    def to_w(self) -> np.ndarray:
-        n = self.config.n_units
-        w = np.zeros((2 * n + 1, n))
-        w[:n] = self.coupling + np.diag(2 * self.dj2)
-        w[n + np.arange(n), np.arange(n)] = 4 * self.dj4
-        w[2 * n] = self.bias
-        return w
+    def field(self, x: np.ndarray, k: int, classes: np.ndarray) -> np.ndarray:
+        """The trained field h = −(Z W_k) of every unit (rows x of classes ``classes``) in stage k."""
+        return -(
+            x @ self.coupling[k]
+            + x * (2 * self.dj2[k] + 4 * self.dj4[k] * (x * x))
+            + self.bias[k][np.asarray(classes)]
+        )
 
-    @property
-    def j2_units(self) -> np.ndarray:
-        return self.config.j2 + self.dj2
+    def force(self, x: np.ndarray, k: int, classes: np.ndarray) -> np.ndarray:
+        """∂V_{k,c}/∂x of the generating computer in stage k."""
+        return base_force(self.config, x) - self.field(x, k, classes)
 
-    @property
-    def j4_units(self) -> np.ndarray:
-        return self.config.j4 + self.dj4
-
-    def force(self, x: np.ndarray) -> np.ndarray:
-        """∂V/∂x of the coupled (generating) computer for rows x."""
-        return x * (2 * self.j2_units + 4 * self.j4_units * (x * x)) + self.bias + x @ self.coupling
-
-    def potential(self, x: np.ndarray) -> np.ndarray:
-        """V(x) of the coupled computer per row (model energy units)."""
+    def potential(self, x: np.ndarray, k: int, classes: np.ndarray) -> np.ndarray:
+        """V_{k,c}(x) per row (model energy units)."""
         x = np.asarray(x, float)
-        own = self.j2_units * x**2 + self.j4_units * x**4 + self.bias * x
-        return own.sum(axis=1) + 0.5 * np.einsum("ni,ij,nj->n", x, self.coupling, x)
+        own = self.dj2[k] * x**2 + self.dj4[k] * x**4 + self.bias[k][np.asarray(classes)] * x
+        return (
+            base_potential(self.config, x)
+            + own.sum(axis=1)
+            + 0.5 * np.einsum("ni,ij,nj->n", x, self.coupling[k], x)
+        )
+
+    def ranges(self) -> dict:
+        """Largest magnitudes of the trained values (model units): what the circuit elements must realise."""
+        return {
+            "coupling_max": float(np.abs(self.coupling).max()),
+            "bias_max": float(np.abs(self.bias).max()),
+            "dj2_min": float(self.dj2.min()),
+            "dj2_max": float(self.dj2.max()),
+            "dj4_min": float(self.dj4.min()),
+            "dj4_max": float(self.dj4.max()),
+        }
+
+    @property
+    def parameters(self) -> int:
+        """Programmable values: couplings i < j (one set if tied, else per stage), class biases, δJ₂, δJ₄."""
+        k = self.config.stages
+        own = 2 * N_VISIBLE if self.config.learn_j2_j4 else 0
+        couplings = len(PAIRS) * (1 if self.config.tie_couplings else k)
+        return couplings + k * (own + N_CLASSES * N_VISIBLE)
 
     def save(self, path: Path) -> Path:
-        meta = {
-            "config": dataclasses.asdict(self.config),
-            "data_sha256": self.data_sha256,
-            "history": self.history,
-        }
-        return atomic_savez(
-            path,
-            coupling=self.coupling,
-            bias=self.bias,
-            dj2=self.dj2,
-            dj4=self.dj4,
-            meta=np.array(json.dumps(meta)),
-        )
+        meta = {"config": dataclasses.asdict(self.config), "data_sha256": self.data_sha256}
+        meta["history"] = self.history
+        arrays = {k: getattr(self, k) for k in ("coupling", "bias", "dj2", "dj4")}
+        return atomic_savez(path, **arrays, meta=np.array(json.dumps(meta)))
 
     @classmethod
     def load(cls, path: Path) -> Model:
@@ -257,10 +248,10 @@ class Model:
                 config = TrainConfig(**meta["config"])
                 arrays = {k: z[k] for k in ("coupling", "bias", "dj2", "dj4")}
         except (OSError, KeyError, ValueError, TypeError) as err:
-            raise ValueError(f"{path}: not a thermosim generative model ({err})") from None
-        n = config.n_units
-        if arrays["coupling"].shape != (n, n):
-            raise ValueError(f"{path}: coupling is {arrays['coupling'].shape}, config says {n} units")
+            raise ValueError(f"{path}: not a thermosim generative model of this version ({err})") from None
+        k, n = config.stages, N_VISIBLE
+        if arrays["coupling"].shape != (k, n, n) or arrays["bias"].shape != (k, N_CLASSES, n):
+            raise ValueError(f"{path}: arrays do not match the config ({k} stages, {n} units)")
         return cls(config, **arrays, data_sha256=meta["data_sha256"], history=meta["history"])
 
 

@@ -26,12 +26,13 @@ from ...spice.noise import NoisePlan
 from .. import Built, register
 from ..quartic import add_couplings, check_switched, switched
 from ..rc import Scalar_or_list, square_param
+from ..staged import StagedTerms, add_stages, sense_variables, staged_arrays
 from . import inline_card
 from .cubic import SUPPLIES, CmosQuarticParams, _core, design
 
 
 @dataclass(frozen=True)
-class CmosNetworkParams(CmosQuarticParams):
+class CmosNetworkParams(CmosQuarticParams, StagedTerms):
     n: int = 2
     coupling: tuple[tuple[float, ...], ...] | None = None
     couple_at_s: float = 0.0
@@ -47,6 +48,8 @@ class CmosNetworkParams(CmosQuarticParams):
         if self.coupling is not None and square_param(self.coupling, f"{where}.coupling").shape[0] != self.n:
             raise SpecError(f"{where}.coupling must be {self.n}×{self.n}")
         check_switched(self, self.n, where)
+        if staged_arrays(self, self.n, where) is not None and self.coupled_j2 is not None:
+            raise SpecError(f"{where}: give either the staged terms or coupled_*, not both")
         if self.unit_fit is not None and len(self.unit_fit) != 3:
             raise SpecError(f"{where}.unit_fit must be (J2, J4, b), got {self.unit_fit}")
 
@@ -63,6 +66,10 @@ def build_cmos_network(p: CmosNetworkParams) -> Built:
     fit = p.unit_fit if p.unit_fit is not None else (p.j2, p.j4, 0.0)
     gate = f"(time>={p.couple_at_s!r}?1:0)"
     after = switched(p, n, fit)  # the trained per-unit values; the cells realise ``fit`` themselves
+    stages = staged_arrays(p, n, "circuit")
+    if stages is not None:  # staged: the cells are corrected to the ideal (J₂, J₄, 0) from stage 0 on
+        gate = f"(time>={float(stages[0][0])!r}?1:0)"
+        after = (np.full(n, p.j2), np.full(n, p.j4), np.zeros(n))
     for i in range(n):
         _core(p, circuit, nmos, pmos, d, unit=str(i + 1), supplies=i == 0)
         u = f"u{i + 1}"
@@ -76,12 +83,14 @@ def build_cmos_network(p: CmosNetworkParams) -> Built:
             )
     jm = np.zeros((n, n)) if p.coupling is None else np.asarray(p.coupling, float)
     add_couplings(circuit, jm, g0, gate, ref="vref")
+    if stages is not None:
+        add_stages(circuit, stages, p, n, (p.j2, p.j4), g0, v0, ref="vref")
     circuit.raw_spice += ".ic " + " ".join(f"v(u{i + 1})={vref!r}" for i in range(n)) + "\n"
     curvature = 2 * p.j2 + 12 * p.j4 * 3 * p.kt
     return Built(
         circuit=circuit,
         noise=plan,
-        variables=tuple(f"v(u{i + 1})" for i in range(n)),
+        variables=tuple(f"v(u{i + 1})" for i in range(n)) + sense_variables(p),
         mean_theory=np.full(n, np.nan),
         cov_theory=np.full((n, n), np.nan),
         tau_fast_s=p.tau_s / curvature,

@@ -1,0 +1,119 @@
+"""The sweep of the generator's design: stage count K and read-out window, quality and energy per sample.
+
+Every K is fitted on the SAME noising paths (the training checkpoint's window sums: :mod:`.train`), then
+generates ``n`` digits as the digital twin with the same classes and seed; each row holds the judge's
+table for both read-outs, the conditional accuracy, the heat and the energy lines' total per sample, the
+parameter ranges, and (``spice_cpu``, K ≤ 10) the measured ngspice CPU seconds of one sample — what K
+banks of transconductors cost to simulate. Cost: one fit per K (seconds; K = 25 about 20 s) and a twin
+run each.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from pathlib import Path
+
+import numpy as np
+
+STAGES = (1, 2, 5, 10, 25)
+WINDOWS = (0.02, 0.05, 0.1, 0.2, 0.4, 1.0)
+SPICE_MAX_STAGES = 10  # K = 25 banks hold 10⁵ transconductors: their ngspice cost is not measured
+
+
+def _judge(model, tw, classes, protocol, readouts=("current", "voltage")) -> dict:
+    from ..digital.quality import quality
+    from .energy import draw_classes, generative_energy, total_per_sample
+    from .generate import CircuitScale
+    from .judge import class_accuracy, pixels
+
+    row = {}
+    for r in readouts:
+        im = pixels(tw[r])
+        q = quality(im, r)
+        a = class_accuracy(im, classes)
+        row[r] = {k: q[k] for k in ("recognisable", "min_class_share", "frechet", "nn_train_dist", "copies")}
+        row[r]["accuracy"] = a["accuracy"]
+    heat = float(np.mean(tw["heat_kt"]))
+    s = CircuitScale()
+    tau = s.c_f / s.g0_s
+    c_q = s.g0_s * s.v_unit_v * protocol.window * tau * model.config.drive / s.sense_full_v
+    bits = draw_classes(len(classes), 0)[1] / len(classes)
+    lines = generative_energy(
+        model, heat, len(classes), bits, c_q, protocol.window * tau, s.g0_s * s.v_unit_v
+    )
+    row |= {"heat_kt": heat, "energy_per_sample_J": total_per_sample(lines)}
+    return row
+
+
+def run_sweep(
+    out: Path,
+    checkpoint: Path,
+    n: int = 360,
+    seed: int = 1,
+    stages=STAGES,
+    windows=WINDOWS,
+    window_stages=((1, False), (10, True)),
+    spice_cpu: bool = True,
+    limit: int | None = None,
+    log=None,
+) -> dict:
+    """Fit every K of ``stages`` on the checkpoint's paths, with a coupling bank per stage and (K > 1) with
+    one tied coupling bank, judge the twin; then the read-out windows for each (K, tied) of
+    ``window_stages``. ``limit``: the first training digits only (as the checkpoint was made).
+    Writes sweep.json and sweep.png to ``out``; returns the rows."""
+    from ..digital.data import load_digits_split, scale
+    from ..results import atomic_write_json
+    from .energy import draw_classes
+    from .generate import Protocol, spice, twin
+    from .train import train
+
+    say = log or (lambda m: None)
+    split = load_digits_split()
+    classes = draw_classes(n, seed)[0]
+    models, rows = {}, []
+    designs = [(k, False) for k in stages] + [(k, True) for k in stages if k > 1]
+    for k, tied in designs + [(k, t) for k, t in window_stages if (k, t) not in designs]:
+        t0 = time.perf_counter()
+        config = dataclasses.replace(_config_of(checkpoint), stages=k, tie_couplings=tied)
+        x, y = split.x_train[:limit], split.y_train[:limit]
+        models[k, tied] = m = train(config, scale(x), y, checkpoint=checkpoint)
+        fit_s = time.perf_counter() - t0
+        if (k, tied) not in designs:
+            continue
+        tw = twin(m, classes, seed, Protocol())
+        row = {"stages": k, "tied": tied, "window": Protocol().window, "fit_s": fit_s}
+        row |= _judge(m, tw, classes, Protocol()) | {"ranges": m.ranges()}
+        if spice_cpu and (tied or k <= SPICE_MAX_STAGES):
+            row["spice_cpu_s_per_sample"] = spice(m, classes[:1], seed, workers=1)["cost"]["cpu_s"]
+        rows.append(row)
+        say(f"[sweep] K = {k}{' tied' if tied else ''}: recognisable {row['current']['recognisable']:.3f}")
+    window_rows = []
+    for k, tied in window_stages:
+        for w in windows:
+            p = Protocol(window=w)
+            tw = twin(models[k, tied], classes, seed, p)
+            row = {"stages": k, "tied": tied, "window": w}
+            window_rows.append(row | _judge(models[k, tied], tw, classes, p, ("current",)))
+        say(f"[sweep] windows for K = {k} done")
+    result = {"n": n, "seed": seed, "stages": rows, "windows": window_rows}
+    from ..plots import save
+    from ..plots_generative import sweep_figure
+
+    save(sweep_figure(result), out / "sweep.png")
+    atomic_write_json(out / "sweep.json", result)
+    return result
+
+
+def _config_of(checkpoint: Path):
+    """The training config of the checkpoint's paths (with the default stage count and penalties)."""
+    import json
+
+    from .model import TrainConfig
+
+    if not checkpoint.exists():
+        return TrainConfig()
+    with np.load(checkpoint) as z:
+        meta = json.loads(str(z["meta"]))
+    keep = {k: v for k, v in meta["paths"].items() if k != "windows"}
+    return TrainConfig(**keep, epochs=len(meta["history"]))
