@@ -281,7 +281,9 @@ def clean_table(sweep_spec) -> str:
 
 
 def points_done(out: Path) -> list[Path]:
-    return sorted((out / "points").glob("*.json")) if (out / "points").is_dir() else []
+    # finished points only: a temporary file in flight (".<key>.json.XXXX.json") is no_litter's concern
+    found = (out / "points").glob("*.json") if (out / "points").is_dir() else []
+    return sorted(f for f in found if not f.name.startswith("."))
 
 
 def resume_and_compare(sweep_spec: Path, out: Path, kept: dict, clean_table: str) -> None:

@@ -20,8 +20,8 @@ def atomic(path: Path, write: Callable[[str], None]) -> Path:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
     except OSError as err:  # read-only or full disk, a path through a file: name the file we wanted
         raise OSError(err.errno, f"cannot write {path}: {err.strerror}") from None
-    os.close(fd)
-    try:
+    try:  # from the first statement on, an interrupt (Ctrl-C) removes the temporary file
+        os.close(fd)
         write(tmp)
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)

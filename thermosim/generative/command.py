@@ -71,11 +71,11 @@ def cmd_train(args) -> int:
 
 
 def cmd_generate(args) -> int:
-    from ..results import claim_output_dir
+    from ..results import check_output_dir, claim_output_dir
     from .generate import Protocol
     from .judge import run_generate
 
-    claim_output_dir(args.out)  # a folder of the user's is refused, and left as it was
+    check_output_dir(args.out)  # a folder of the user's is refused, and left as it was
     result = run_generate(
         args.out,
         args.model or args.out / "model.npz",
@@ -88,6 +88,7 @@ def cmd_generate(args) -> int:
         class_bits=args.class_bits,
         log=None if args.json else sys.stderr,
     )
+    claim_output_dir(args.out)  # marks the folder as thermosim's (it may be replaced or rewritten)
     if args.json:
         print(json.dumps(result, default=str))
     else:
