@@ -23,11 +23,12 @@ from pathlib import Path
 
 from .errors import SpiceError
 
-# dot-cards that open or close a control (script) section; ngspice matches card names by prefix
-_CONTROL = re.compile(r"^\s*\.(control|endc)\b", re.I)
+# dot-cards that open or close a control (script) section; ngspice matches card names by prefix, so
+# ".controls" opens one too
+_CONTROL = re.compile(r"^\s*\.(control|endc)", re.I)
 _SCRIPT = re.compile(r"^\s*\*\s*ng_script", re.I)
 # .include / .inc / .lib: ngspice matches these by prefix too (".incl" is an include)
-_INCLUDE = re.compile(r"^\s*\.(inc\w*|lib\w*)\s+(.*)$", re.I)
+_INCLUDE = re.compile(r"^\s*\.(inc\w*|lib\w*)(?:\s+|(?=[\"']))(.*)$", re.I)
 # file parameters of XSPICE models (filesource's file=, d_source's input_file=, ...)
 _FILE_PARAM = re.compile(r"\b\w*file\s*=\s*(\"[^\"]*\"|'[^']*'|[^\s,()]+)", re.I)
 MAX_FILES = 1000  # includes of includes: a bound on the walk, far above any real netlist
