@@ -306,7 +306,7 @@ def test_quartic_switch_and_initial_condition(tmp_path):
 
 def test_passive_circuits_draw_no_supply_power(shipped_runs):
     # no source is declared a supply in rc/rlc/behavioural circuits; the noise drives deliver power to the
-    # resistors (≈ kT/τ per node) but are never counted as a cost (DESIGN.md §3)
+    # resistors (≈ kT/τ per node) but are never counted as a cost (docs/architecture.md)
     for name in ("rc_single", "rc_pair_thermal", "gauss4", "spu8", "quartic1"):
         m = shipped_runs[name][1]
         assert m["supply_power_w"] == 0.0 and m["supply_power_by_source_w"] == {}, name

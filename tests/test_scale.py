@@ -42,7 +42,7 @@ def test_symmetric_lyapunov_is_bartels_stewart():
 
 
 def test_large_thermal_ring_theory_is_equipartition():
-    # a passive network at one temperature samples kT·C⁻¹ (DESIGN §3), whatever its resistors: the
+    # a passive network at one temperature samples kT·C⁻¹ (docs/architecture.md), whatever its resistors: the
     # large-network path (≥ SYMMETRIC_FROM nodes) must give exactly that
     n = SYMMETRIC_FROM + 7
     table = _ring_rc_table(n, 200)

@@ -109,7 +109,7 @@ def noise_blocks(prep: Prepared, seed: int):
 def supply_metrics(built: Built, plot, t_from_s: float, family_metrics: dict) -> dict:
     """Power drawn from the declared supplies over t ≥ t_from_s, and the energy per independent sample.
 
-    Only sources declared as supplies count; noise drives are never summed (DESIGN.md §3). A circuit
+    Only sources declared as supplies count; noise drives are never summed (docs/architecture.md). A circuit
     without supplies (passive RC/RLC, behavioural units) draws 0 W. Independent samples: the family's
     own count when it gives one (a p-bit's 0/1 series), else the n_eff of the sampled variables.
     """

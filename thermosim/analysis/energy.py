@@ -2,7 +2,7 @@
 
 Every line of the table names its unit, what it is per, and its source (a measurement, a cited figure or
 a stated estimate); terms are never silently summed. The power that noise sources deliver is not a cost
-and never appears (DESIGN.md §3: a parallel noise current exchanges ≈ kT/τ with its resistor, a series
+and never appears (docs/architecture.md: a parallel noise current exchanges ≈ kT/τ with its resistor, a series
 noise voltage's power grows without bound as its step shrinks).
 
 Published figures used as defaults (each overridable in a spec's ``[energy]`` table):

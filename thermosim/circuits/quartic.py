@@ -1,4 +1,4 @@
-"""Family ``quartic``: Whitelam's thermodynamic neurons as circuits (Whitelam, PRL 2026; DESIGN.md §3).
+"""Family ``quartic``: Whitelam's thermodynamic neurons as circuits (PRL 2026; docs/architecture.md).
 
 Model (dimensionless): overdamped Langevin  dx_i/dt' = −∂_i V(x) + √(2 kT) η_i(t')  (mobility μ = 1) with
 

@@ -1,4 +1,4 @@
-"""Euler–Maruyama twin of the quartic-unit circuits (model units, DESIGN.md §3).
+"""Euler–Maruyama twin of the quartic-unit circuits (model units, docs/architecture.md).
 
     x_{k+1} = x_k − μ ∂V(x_k) Δt + √(2 μ kT Δt) ξ_k ,   ξ_k ~ N(0, I)
 

@@ -1,4 +1,4 @@
-"""A generative thermodynamic computer for the 8×8 digits (Whitelam, PRL 2026; DESIGN.md §3).
+"""A generative thermodynamic computer for the 8×8 digits (Whitelam, PRL 2026; docs/architecture.md).
 
 Visible units are the 64 pixels, ``hidden`` units carry a code; all are quartic units
 (V = Σ J₂x² + J₄x⁴ + b x + Σ_(i<j) J_ij x_i x_j, overdamped Langevin at kT, mobility 1).
