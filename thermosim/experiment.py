@@ -53,10 +53,9 @@ def prepare(spec: Spec) -> Prepared:
     """Build the circuit and its netlist text; resolve the automatic noise step and burn-in."""
     built = FAMILIES[spec.family].build(spec.params)
     sim = spec.sim
-    # automatic values to 12 significant digits: an eigenvalue's last bits differ between BLAS builds,
-    # and the netlist (and so every sample) must not
-    step = _sig12(built.tau_fast_s / 10) if sim.noise_step_s == "auto" else sim.noise_step_s
-    burn = _sig12(10 * built.tau_slow_s) if sim.burn_in_s == "auto" else sim.burn_in_s
+    sig12 = spice_noise.sig12  # automatic values: the same netlist on every machine
+    step = sig12(built.tau_fast_s / 10) if sim.noise_step_s == "auto" else sim.noise_step_s
+    burn = sig12(10 * built.tau_slow_s) if sim.burn_in_s == "auto" else sim.burn_in_s
     why = f" (auto: τ_fast {built.tau_fast_s:g} s / 10)" if sim.noise_step_s == "auto" else ""
     try:
         n_steps = max(MIN_STEPS, check_steps(sim.t_stop_s, step, why=why))
@@ -87,10 +86,6 @@ def prepare(spec: Spec) -> Prepared:
         ".end\n"
     )
     return Prepared(spec=spec, built=built, noise_step_s=step, n_steps=n_steps, burn_in_s=burn, netlist=text)
-
-
-def _sig12(x: float) -> float:
-    return float(f"{x:.12g}")
 
 
 def saved_vectors(built: Built) -> list[str]:

@@ -149,8 +149,7 @@ class NoisePlan:
         """
         rms = np.sqrt(np.asarray(self.mixing(noise_step_s).power(2).sum(axis=1)).ravel())
         q = np.where(rms > 0, rms * 2.0**-30, 1.0)
-        # 12 significant digits: the netlist shows them, and must not change with a BLAS build's last bits
-        return np.array([float(f"{v:.12g}") for v in q])
+        return np.array([sig12(v) for v in q])  # the netlist shows them
 
     def groups(self) -> list[range]:
         """Node index ranges, one per filesource instance and noise file (≤ MAX_PORTS each)."""
@@ -174,6 +173,12 @@ class NoisePlan:
                 f'.model {model} filesource(file="{name}" amploffset=[{zeros}] amplscale=[{scale}] '
                 f"timeoffset=0 timescale={noise_step_s!r} timerelative=false amplstep=false)\n"
             )
+
+
+def sig12(x: float) -> float:
+    """``x`` to 12 significant digits: values derived from eigenvalues or square roots differ in their last
+    bits between BLAS builds, and a netlist (so every sample) must not."""
+    return float(f"{x:.12g}")
 
 
 def stream_blocks(
