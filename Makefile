@@ -44,8 +44,8 @@ bench: setup
 	$(VENV)/bin/thermosim bench engine
 
 lint: setup
-	$(VENV)/bin/ruff check thermosim tests
-	$(VENV)/bin/ruff format --check thermosim tests
+	$(VENV)/bin/ruff check thermosim tests examples
+	$(VENV)/bin/ruff format --check thermosim tests examples
 
 clean:
 	rm -rf $(VENV) .pytest_cache

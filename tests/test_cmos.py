@@ -18,7 +18,8 @@ import pytest
 from tests.conftest import thermosim
 from tests.test_cli import one_line_error
 from thermosim.circuits.cmos import MODELS_DIR, load_card
-from thermosim.spec import SpecError, spec_from_table
+from thermosim.errors import SpecError
+from thermosim.runs.spec import spec_from_table
 
 PBIT = {
     "name": "p",

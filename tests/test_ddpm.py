@@ -213,7 +213,7 @@ def test_digits_ddpm_meets_the_quality_goals():
     """
     from pathlib import Path
 
-    from thermosim.compare import digits_ddpm_config
+    from thermosim.compare.digits import digits_ddpm_config
     from thermosim.digital.data import load_digits_split, scale, unscale
     from thermosim.digital.quality import quality
 

@@ -16,8 +16,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from thermosim.experiment import prepare, simulate_scratch
-from thermosim.spec import MAX_NOISE_STEPS, spec_from_table
+from thermosim.runs.experiment import prepare, simulate_scratch
+from thermosim.runs.spec import MAX_NOISE_STEPS, spec_from_table
 from thermosim.spice import noise as spice_noise
 from thermosim.spice.errors import SpiceError, timestep_message
 

@@ -11,9 +11,9 @@ import os
 import numpy as np
 import pytest
 
-from thermosim.experiment import prepare, simulate
 from thermosim.physics import K_B
-from thermosim.spec import spec_from_table
+from thermosim.runs.experiment import prepare, simulate
+from thermosim.runs.spec import spec_from_table
 from thermosim.spice import SpiceError, run_netlist
 
 pytestmark = pytest.mark.ngspice
@@ -104,7 +104,7 @@ def test_failures_carry_ngspice_message_and_paths(tmp_path, kind):
 
 
 def test_timeout(tmp_path):
-    from thermosim.experiment import noise_blocks
+    from thermosim.runs.experiment import noise_blocks
 
     prep = prepare(short_spec(t_stop=0.5))  # ~10 s of ngspice
     with pytest.raises(SpiceError, match="timed out after 0.5 s"):
@@ -121,7 +121,7 @@ def test_truncated_raw_is_detected(tmp_path):
     from thermosim.spice.raw import read_tran
 
     prep = prepare(short_spec())
-    from thermosim.experiment import noise_blocks
+    from thermosim.runs.experiment import noise_blocks
 
     res = run_netlist(
         prep.netlist,
@@ -189,7 +189,7 @@ def test_referenced_files_are_found():
 
 
 def test_control_tran_command_becomes_a_card(tmp_path):
-    from thermosim.netlist_io import prepare_foreign
+    from thermosim.runs.foreign import prepare_foreign
 
     text, notes = prepare_foreign("* x\nR1 a 0 1k\n.control\ntran 1n 1u\n.endc\n.end\n")
     assert ".tran 1n 1u\n.end" in text and len(notes) == 2

@@ -168,8 +168,8 @@ def test_ngspice_dies_with_the_process_that_started_it(tmp_path):
     # a sweep worker killed mid-run must not leave its ngspice running (or blocked on a noise pipe)
     spec = write_spec(tmp_path / "t.toml", t_stop=2.0)  # ~20 s of ngspice
     code = (
-        "import sys; from thermosim.experiment import prepare, simulate_scratch; "
-        "from thermosim.spec import load_spec; simulate_scratch(prepare(load_spec(sys.argv[1])))"
+        "import sys; from thermosim.runs.experiment import prepare, simulate_scratch; "
+        "from thermosim.runs.spec import load_spec; simulate_scratch(prepare(load_spec(sys.argv[1])))"
     )
     worker = subprocess.Popen(
         [sys.executable, "-c", code, str(spec)], cwd=ROOT, env=dict(os.environ, TMPDIR=str(tmp_path))

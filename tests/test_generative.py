@@ -12,7 +12,6 @@ from scipy import sparse
 
 from thermosim.cli import main
 from thermosim.digital.data import PIXEL_MAX
-from thermosim.experiment import prepare, simulate
 from thermosim.generative.energy import draw_classes
 from thermosim.generative.generate import Protocol, twin
 from thermosim.generative.model import (
@@ -27,7 +26,8 @@ from thermosim.generative.model import (
     features,
 )
 from thermosim.generative.train import gain, gain_gradient, optimum, path_statistics, reverse_sums, stage_sums
-from thermosim.spec import SimSpec, Spec
+from thermosim.runs.experiment import prepare, simulate
+from thermosim.runs.spec import SimSpec, Spec
 
 
 def test_encode_decode_round_trip():
@@ -366,15 +366,15 @@ def test_generate_writes_samples_in_pixel_scale_and_judges_them(tiny_model, caps
     assert result["spice_vs_twin_mmd"]["current"]["n_x"] == 10
     assert 0 <= result["class_accuracy"]["spice (current)"]["accuracy"] <= 1
     assert (tiny_model / "metrics.json").exists() and (tiny_model / "samples.png").exists()
-    from thermosim.report_generative import section_body
+    from thermosim.generative.report import section_body
 
     assert "Conditional generation" in section_body(result) and "bank switching" in section_body(result)
 
 
 def test_sweep_fits_every_k_on_the_same_paths(tiny_model):
     """The sweep refits K = 1 and 2 from the tiny model's checkpoint (no new paths) and writes its table."""
+    from thermosim.generative.report import sweep_body
     from thermosim.generative.sweep import run_sweep
-    from thermosim.report_generative import sweep_body
 
     s = run_sweep(
         tiny_model,
@@ -419,7 +419,7 @@ def test_bad_generation_window_is_one_line(tiny_model, capsys):
 
 def test_bad_staged_circuit_keys_are_one_line():
     from thermosim.circuits.quartic import QuarticParams
-    from thermosim.spec import SpecError
+    from thermosim.errors import SpecError
 
     with pytest.raises(SpecError, match="stage_at_s must be increasing"):
         QuarticParams(n=2, stage_at_s=(2e-6, 1e-6)).validate("circuit")

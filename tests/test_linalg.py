@@ -19,12 +19,13 @@ from tests.test_cli import one_line_error
 from thermosim.circuits import nonideal
 from thermosim.circuits.rc import RCParams, build_rc
 from thermosim.circuits.rlc import RLCParams, build_rlc
+from thermosim.errors import SpecError
 from thermosim.linalg import law
 from thermosim.linalg.mismatch import predicted_floors
 from thermosim.linalg.problem import Problem, random_m_matrix, random_rhs, random_spd
 from thermosim.linalg.run import run_problem
 from thermosim.physics import K_B
-from thermosim.spec import SpecError, spec_from_table
+from thermosim.runs.spec import spec_from_table
 
 K = 3.0  # standard errors
 
@@ -129,16 +130,16 @@ def test_nonidealities_keep_nominal_theory_and_record_the_built_one():
     base = RCParams(precision=prec, c_f=1e-12, g0_s=1e-6, noise="injected", noise_temperature_k=1e6)
     ideal = build_rc(base)
     hot = build_rc(replace(base, actual_temperature_k=1.1e6))
-    np.testing.assert_allclose(hot.cov_theory, ideal.cov_theory)
-    np.testing.assert_allclose(hot.info["actual"]["cov"], 1.1 * ideal.cov_theory, rtol=1e-10)
+    np.testing.assert_allclose(hot.theory.cov, ideal.theory.cov)
+    np.testing.assert_allclose(hot.info["actual"]["cov"], 1.1 * ideal.theory.cov, rtol=1e-10)
     par = build_rc(replace(base, parasitic_c_f=1e-13))
-    np.testing.assert_allclose(par.info["actual"]["cov"], ideal.cov_theory / 1.1, rtol=1e-10)
+    np.testing.assert_allclose(par.info["actual"]["cov"], ideal.theory.cov / 1.1, rtol=1e-10)
     assert "Cp1" in str(par.circuit) and "Cp1" not in str(ideal.circuit)
     # a noise filter far above the circuit's rates changes nothing; at the rates it removes power
     wide = np.asarray(build_rc(replace(base, noise_bandwidth_hz=1e10)).info["actual"]["cov"])
-    np.testing.assert_allclose(wide, ideal.cov_theory, rtol=1e-3)
+    np.testing.assert_allclose(wide, ideal.theory.cov, rtol=1e-3)
     narrow = np.asarray(build_rc(replace(base, noise_bandwidth_hz=1e5)).info["actual"]["cov"])
-    assert np.all(np.diag(narrow) < np.diag(ideal.cov_theory))
+    assert np.all(np.diag(narrow) < np.diag(ideal.theory.cov))
     mm = build_rc(replace(base, mismatch_sigma=0.01, mismatch_seed=4))
     assert (
         mm.info["actual"]["cov"]

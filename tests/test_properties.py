@@ -4,7 +4,7 @@
   a random invalid value at a random key → SpecError naming that key; random junk tables → SpecError
   or a Spec, never another exception.
 * Compilers: a random SPD precision matrix P → the rc circuit's conductances are g0·P (read back from
-  the netlist) and its theory covariance (Lyapunov, thermosim.theory) is (kT/C)·P⁻¹ to rounding; a
+  the netlist) and its theory covariance (Lyapunov, thermosim.analysis.theory) is (kT/C)·P⁻¹ to rounding; a
   random SPD M-matrix → the rlc circuit's (v, i) covariance is (kT/c_unit)·P⁻¹, kT·L⁻¹ and v ⟂ i;
   random non-SPD, non-symmetric or non-square matrices → SpecError naming circuit.precision.
 
@@ -28,14 +28,14 @@ from hypothesis.extra.numpy import arrays
 
 from thermosim.circuits import FAMILIES
 from thermosim.circuits.rc import RCParams
+from thermosim.errors import SpecError
+from thermosim.paths import CIRCUITS_DIR
 from thermosim.physics import K_B
-from thermosim.spec import (
-    CIRCUITS_DIR,
+from thermosim.runs.spec import (
     MAX_NOISE_STEPS,
     EnergySpec,
     SimSpec,
     Spec,
-    SpecError,
     load_spec,
     read_toml,
     spec_from_table,
@@ -410,7 +410,7 @@ def test_rc_precision_compiles_to_the_exact_covariance(data, n, c, g0, t):
     # the netlist realises G = g0·P: grounded resistors 1/(g0 P_ii), transconductors g0 P_ij
     assert rel_err(netlist_conductance(str(built.circuit), n), g0 * p) < 1e-12
     # the Lyapunov theory of the built circuit is (kT/C)·P⁻¹, to rounding (cond(P) <= 25)
-    assert rel_err(built.cov_theory, K_B * t / c * np.linalg.inv(p)) < 1e-9
+    assert rel_err(built.theory.cov, K_B * t / c * np.linalg.inv(p)) < 1e-9
 
 
 @st.composite
@@ -429,7 +429,7 @@ def test_rlc_precision_compiles_to_equipartition(data, n, c_unit, l_h, t):
     table = {"name": "p", "family": "rlc", "sim": {"t_stop_s": 1.0}}
     table["circuit"] = {"precision": p.tolist(), "c_unit_f": c_unit, "l_h": l_h, "temperature_k": t}
     built = FAMILIES["rlc"].build(spec_from_table(table).params)
-    cov = built.cov_theory
+    cov = built.theory.cov
     sv, si = K_B * t / c_unit * np.linalg.inv(p), K_B * t / l_h * np.eye(n)
     assert rel_err(cov[:n, :n], sv) < 1e-7
     assert rel_err(cov[n:, n:], si) < 1e-7

@@ -15,12 +15,12 @@ import pytest
 
 from thermosim.analysis import gaussian
 from thermosim.analysis.gaussian import compare_gaussian
+from thermosim.analysis.theory import SYMMETRIC_FROM, lyapunov_covariance, symmetric_lyapunov, time_scales
 from thermosim.bench import _ring_rc_table
 from thermosim.circuits import FAMILIES
-from thermosim.experiment import prepare, simulate_scratch
 from thermosim.physics import K_B
-from thermosim.spec import spec_from_table
-from thermosim.theory import SYMMETRIC_FROM, lyapunov_covariance, symmetric_lyapunov, time_scales
+from thermosim.runs.experiment import prepare, simulate_scratch
+from thermosim.runs.spec import spec_from_table
 
 
 def test_symmetric_lyapunov_is_bartels_stewart():
@@ -49,7 +49,7 @@ def test_large_thermal_ring_theory_is_equipartition():
     table["circuit"]["c_f"] = [1e-12 * (1 + (i % 3)) for i in range(n)]
     built = FAMILIES["rc"].build(spec_from_table(table).params)
     expected = K_B * 300.0 * np.diag(1 / np.asarray(table["circuit"]["c_f"]))
-    assert np.abs(built.cov_theory - expected).max() <= 1e-12 * np.abs(expected).max()
+    assert np.abs(built.theory.cov - expected).max() <= 1e-12 * np.abs(expected).max()
 
 
 def gaussian_samples(d: int, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -130,7 +130,7 @@ def test_a_256_node_ring_runs_with_bounded_metrics():
 def test_networks_beyond_the_general_solver_are_refused_naming_the_key(family, circuit, key):
     # a nonsymmetric drift needs the general O(n³) solver: refused above GENERAL_MAX_STATES states, in
     # one line naming the key, before anything is built; a passive network of the same size is accepted
-    from thermosim.spec import SpecError
+    from thermosim.errors import SpecError
 
     with pytest.raises(SpecError, match=key) as err:
         spec_from_table({"name": "big", "family": family, "circuit": circuit, "sim": {"t_stop_s": 1e-3}})
@@ -153,7 +153,7 @@ def test_coupling_list_is_the_dense_matrix():
     del sparse["circuit"]["coupling_s"]
     a, b = (prepare(spec_from_table(t)) for t in (dense, sparse))
     assert a.netlist == b.netlist
-    np.testing.assert_array_equal(a.built.cov_theory, b.built.cov_theory)
+    np.testing.assert_array_equal(a.built.theory.cov, b.built.theory.cov)
 
 
 @pytest.mark.parametrize(
@@ -171,7 +171,7 @@ def test_coupling_list_is_the_dense_matrix():
     ],
 )
 def test_bad_coupling_list_names_the_row(rows, message):
-    from thermosim.spec import SpecError
+    from thermosim.errors import SpecError
 
     circuit = {"n": 6, "c_f": 1e-12, "r_ohm": 1e6, "coupling_list_s": rows}
     with pytest.raises(SpecError, match=message):

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from thermosim.experiment import prepare, simulate
 from thermosim.physics import K_B
-from thermosim.spec import spec_from_table
+from thermosim.runs.experiment import prepare, simulate
+from thermosim.runs.spec import spec_from_table
 
 pytestmark = [pytest.mark.slow, pytest.mark.ngspice]
 

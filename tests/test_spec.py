@@ -6,7 +6,9 @@ import copy
 
 import pytest
 
-from thermosim.spec import CIRCUITS_DIR, SpecError, load_spec, spec_from_table
+from thermosim.errors import SpecError
+from thermosim.paths import CIRCUITS_DIR
+from thermosim.runs.spec import load_spec, spec_from_table
 
 GOOD = {
     "name": "t",

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT, thermosim
+from thermosim.errors import SpecError
 from thermosim.results import MARKER
-from thermosim.spec import SpecError
-from thermosim.sweep import _sweep_from_table, load_sweep, points
+from thermosim.runs.sweep import _sweep_from_table, load_sweep, points
 
 BASE = {
     "name": "t",
@@ -149,7 +149,7 @@ def test_dask_gives_the_same_table(tmp_path):
 
 
 def test_missing_dask_is_a_clear_error(monkeypatch):
-    from thermosim.sweep_run import make_executor
+    from thermosim.runs.sweep_run import make_executor
 
     monkeypatch.setitem(sys.modules, "distributed", None)
     with pytest.raises(ValueError, match=r"Dask is not installed: pip install 'thermosim\[dask\]'"):

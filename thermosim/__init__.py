@@ -1,3 +1,59 @@
-"""thermosim: thermodynamic-computing circuits in SPICE, checked against exact theory."""
+"""thermosim: thermodynamic-computing circuits in SPICE, checked against exact theory.
+
+The public API (details in :mod:`thermosim.api`, docs/architecture.md and the README's quickstart)::
+
+    import thermosim as ts
+    r = ts.run("gauss4", seed=3)          # -> ts.Result: samples, exact law, checks, energy, metrics
+    df = ts.sweep("gauss4_temperature")   # -> pandas.DataFrame, one row per point × replica
+    ts.families(), ts.describe("rc")      # the circuit families and their spec keys
+    @ts.family("my_rc", MyParams)         # register a family of your own (or an entry point)
+    def build(p) -> ts.Built: ...
+
+Attributes load on first use, so ``import thermosim`` stays cheap (no ngspice, no matplotlib).
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from .errors import SpecError as SpecError
+from .errors import ThermosimError as ThermosimError
 
 __version__ = "0.1.0"
+
+# public name -> module that defines it (imported on first access, PEP 562)
+_API = {
+    "run": "api",
+    "sweep": "api",
+    "compare": "api",
+    "plot": "api",
+    "linalg": "api",
+    "families": "api",
+    "family": "api",
+    "describe": "api",
+    "reference": "api",
+    "load_spec": "runs.spec",
+    "Spec": "runs.spec",
+    "Result": "runs.result",
+    "Check": "analysis.stats",
+    "Built": "circuits.built",
+    "Theory": "circuits.built",
+    "Energy": "circuits.built",
+    "Supply": "circuits.built",
+    "NoisePlan": "spice.noise",
+    "SpiceError": "spice.errors",
+}
+
+__all__ = sorted([*_API, "SpecError", "ThermosimError", "__version__"])
+
+
+def __getattr__(name: str):
+    if name in _API:
+        value = getattr(importlib.import_module(f".{_API[name]}", __name__), name)
+        globals()[name] = value  # later lookups skip this function
+        return value
+    raise AttributeError(f"module 'thermosim' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return __all__

@@ -23,8 +23,8 @@ def bench_engine(
     weighs less, and what remains is the part that grows with the run (noise, analysis, output)."""
     import tomli_w
 
-    from .experiment import noise_blocks, prepare
-    from .spec import find_spec, read_toml, spec_from_table, with_overrides
+    from .runs.experiment import noise_blocks, prepare
+    from .runs.spec import find_spec, read_toml, spec_from_table, with_overrides
 
     table = read_toml(find_spec(spec_name))
     if t_stop_s is not None:
@@ -233,11 +233,11 @@ def bench_sweep(verbose: bool = True) -> dict:
     """Process pool with 2 workers vs 1, Dask local cluster vs pool, and ngspice cost per unit per step."""
     import os
 
-    from .experiment import noise_blocks, prepare
-    from .spec import spec_from_table
+    from .runs.experiment import noise_blocks, prepare
+    from .runs.spec import spec_from_table
+    from .runs.sweep import _sweep_from_table
+    from .runs.sweep_run import run_sweep
     from .spice.runner import run_netlist
-    from .sweep import _sweep_from_table
-    from .sweep_run import run_sweep
 
     say = (lambda *a: print(*a, file=sys.stderr)) if verbose else (lambda *a: None)
     # the same 8-point sweep (rc_single, 2e6 noise steps ≈ 4 s of ngspice per point) three ways
@@ -304,9 +304,9 @@ def bench_generate(model_path: Path, verbose: bool = True) -> dict:
     import numpy as np
 
     from .circuits.staged import gate, num
-    from .experiment import prepare, simulate
     from .generative.generate import Protocol, spice_spec
     from .generative.model import Model
+    from .runs.experiment import prepare, simulate
 
     say = (lambda *a: print(*a, file=sys.stderr)) if verbose else (lambda *a: None)
     model = Model.load(model_path)

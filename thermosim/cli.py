@@ -12,7 +12,10 @@ from . import __version__
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    from .spec import SpecError
+    import matplotlib
+
+    matplotlib.use("Agg")  # the command line writes figures to files: never an interactive window
+    from .errors import SpecError
     from .spice.errors import SpiceError
 
     try:
@@ -38,7 +41,7 @@ class _Parser(argparse.ArgumentParser):
 
 def _seed(text: str) -> int:
     """A noise seed: an integer from 0 to 2**64 - 1."""
-    from .spec import MAX_SEED
+    from .errors import MAX_SEED
 
     value = int(text)  # argparse turns a ValueError into "invalid integer value"
     if not 0 <= value <= MAX_SEED:
@@ -111,6 +114,13 @@ def _parser() -> argparse.ArgumentParser:
     pl.add_argument("--x", help="axis for the horizontal axis (default: the first)")
     pl.add_argument("--y", nargs="+", help="metrics to plot (default: the sweep's)")
     pl.set_defaults(func=cmd_plot)
+
+    fa = sub.add_parser("families", help="list the circuit families (shipped and plugins), one line each")
+    fa.set_defaults(func=cmd_families)
+    de = sub.add_parser("describe", help="a family's spec keys: type, default, unit and note")
+    de.add_argument("family", nargs="?", help="family name (see `thermosim families`)")
+    de.add_argument("--all", action="store_true", help="every family and the shared keys (docs/reference.md)")
+    de.set_defaults(func=cmd_describe)
 
     d = sub.add_parser("demo", help="run the shipped specs and write results/REPORT.md")
     d.add_argument("--out", type=Path, default=Path("results"), help="results directory (default results/)")
@@ -235,11 +245,10 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def cmd_compare(args) -> int:
-    from .compare import json_rows, markdown, run_compare
-    from .results import claim_output_dir
+    from . import api
+    from .compare.digits import json_rows, markdown
 
-    claim_output_dir(args.out)
-    result = run_compare(args.out, seed=args.seed, log=sys.stderr)
+    result = api.compare(args.out, seed=args.seed, log=sys.stderr)
     if args.json:
         print(json.dumps({**result, "rows": json_rows(result)}, default=str))
     else:
@@ -248,54 +257,33 @@ def cmd_compare(args) -> int:
 
 
 def cmd_run(args) -> int:
-    from .netlist_io import NETLIST_SUFFIXES
+    from . import api
+    from .runs.run import summary_table
 
-    target = Path(args.target)
-    if target.suffix.lower() in NETLIST_SUFFIXES:
-        from .runs import run_netlist_file, summary_table
-
-        metrics = run_netlist_file(target, probes=args.probe, out=args.out, keep=args.keep_run_dir)
-    else:
-        from .spec import load_spec
-
-        spec = load_spec(args.target)  # a bad spec fails before the analysis stack is imported
-        from .runs import run_spec, summary_table
-
-        metrics = run_spec(
-            spec,
-            seed=args.seed,
-            out=args.out,
-            plots=not args.no_plots,
-            keep=args.keep_run_dir,
-            quiet=args.json,
-        )
-    print(json.dumps(metrics, default=str) if args.json else summary_table(metrics))
-    return 0 if metrics["passed"] else 1
+    result = api.run(
+        args.target,
+        seed=args.seed,
+        out=args.out or "auto",
+        probes=args.probe,
+        plots=not args.no_plots,
+        quiet=args.json,
+        keep_run_dir=args.keep_run_dir,
+    )
+    print(json.dumps(result.metrics, default=str) if args.json else summary_table(result.metrics))
+    return 0 if result.passed else 1
 
 
 def cmd_netlist(args) -> int:
-    from .experiment import prepare
-    from .spec import load_spec
+    from . import api
 
-    print(prepare(load_spec(args.spec)).netlist, end="")
+    print(api.netlist(args.spec), end="")
     return 0
 
 
 def cmd_netlists(args) -> int:
-    from .experiment import prepare
-    from .results import atomic_write_text
-    from .spec import CIRCUITS_DIR, NETLISTS_DIR, load_spec
+    from . import api
 
-    netdir = NETLISTS_DIR
-    stale = []
-    for spec_path in sorted(CIRCUITS_DIR.glob("*.toml")):
-        spec = load_spec(spec_path)
-        text = prepare(spec).netlist
-        target = netdir / f"{spec.name}.cir"
-        if not target.exists() or target.read_text() != text:
-            stale.append(target)
-            if not args.check:
-                atomic_write_text(target, text)
+    stale = api.netlists(check=args.check)
     if args.check:
         if stale:
             print("stale netlists (run `thermosim netlists`): " + ", ".join(str(s) for s in stale))
@@ -307,56 +295,57 @@ def cmd_netlists(args) -> int:
 
 
 def cmd_noise(args) -> int:
-    from .experiment import noise_blocks, prepare
-    from .spec import NETLISTS_DIR, load_spec
+    from . import api
 
-    spec = load_spec(args.spec)
-    prep = prepare(spec)
-    seed = spec.sim.seed if args.seed is None else args.seed
-    outdir = args.out or NETLISTS_DIR
-    outdir.mkdir(parents=True, exist_ok=True)
-    names = prep.built.noise.files()
-    tmp = [outdir / f".{n}.partial" for n in names]
-    try:
-        files = [open(p, "w") for p in tmp]
-        for block in noise_blocks(prep, seed):
-            for f, chunk in zip(files, block, strict=True):
-                f.write(chunk)
-        for f, p, n in zip(files, tmp, names, strict=True):
-            f.close()
-            p.replace(outdir / n)
-    finally:
-        for p in tmp:
-            p.unlink(missing_ok=True)
-    print(f"wrote {', '.join(str(outdir / n) for n in names)} ({prep.n_steps + 3:,} lines each, seed {seed})")
+    seed, n_lines, files = api.noise_files(args.spec, seed=args.seed, out=args.out)
+    print(f"wrote {', '.join(str(f) for f in files)} ({n_lines:,} lines each, seed {seed})")
     return 0
 
 
 def cmd_sweep(args) -> int:
-    import os
+    from . import api
 
-    from .sweep import load_sweep
-    from .sweep_run import run_sweep
+    table = api.sweep(
+        args.sweep,
+        out=args.out or "auto",
+        workers=args.workers,
+        dask=args.dask,
+        scheduler=args.scheduler,
+        resume=args.resume,
+    )
+    return 1 if table.attrs["failed"] else 0
 
-    sweep = load_sweep(args.sweep)
-    workers = args.workers or os.cpu_count() or 1  # argparse refuses --workers < 1
-    out = args.out or Path("results") / "sweeps" / sweep.name
-    res = run_sweep(sweep, out, workers=workers, dask=args.dask, scheduler=args.scheduler, resume=args.resume)
-    return 1 if res["failed"] else 0
+
+def cmd_families(args) -> int:
+    from . import api
+    from .circuits.describe import summary
+
+    for name in api.families():
+        print(f"{name:14s} {summary(name)}")
+    return 0
+
+
+def cmd_describe(args) -> int:
+    from . import api
+
+    if args.all == (args.family is not None):
+        raise ValueError("describe takes a family name or --all (see `thermosim families`)")
+    print(api.reference() if args.all else api.describe(args.family), end="")
+    return 0
 
 
 def cmd_plot(args) -> int:
-    from .sweep_run import replot
+    from . import api
 
-    files = replot(args.sweep_dir, x=args.x, y=args.y)
+    files = api.replot(args.sweep_dir, x=args.x, y=args.y)
     print(f"wrote {', '.join(str(args.sweep_dir / f) for f in files)}")
     return 0
 
 
 def cmd_demo(args) -> int:
-    from .report import demo
+    from . import api
 
-    return demo(args.out)
+    return api.demo(args.out)
 
 
 def cmd_bench(args) -> int:
@@ -380,9 +369,17 @@ def cmd_bench(args) -> int:
 
 
 def cmd_linalg(args) -> int:
-    from .linalg.command import run_command
+    from . import api
+    from .linalg.command import NONIDEAL_KEYS
 
-    summary = run_command(args)
+    keys = ("matrix", "random", "cond", "matrix_seed", "rhs", "circuit", "samples", "seed", "workers", "out")
+    summary = api.linalg(
+        args.linalg_command,
+        **{k: getattr(args, k) for k in keys},
+        sigma=tuple(args.sigma),
+        mismatch_seeds=args.mismatch_seeds,
+        nonideal={k: getattr(args, k) for k in NONIDEAL_KEYS},
+    )
     if args.json:
         print(json.dumps(summary, default=str))
     return 0

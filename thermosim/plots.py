@@ -1,7 +1,9 @@
 """Diagnostic plots of sampled voltages vs exact theory: histograms, covariances, autocorrelation.
 
-Agg backend (set at import), so plotting never blocks. Plot functions take an optional ``ax``/``axes``
-and return the Axes. Inputs in SI units (V, V^2, s); axes use readable units (µV/mV/V, ns/µs/ms/s).
+No backend is forced at import (a notebook keeps its inline figures); the command line selects the
+non-interactive Agg backend, so plotting never blocks there. Plot functions take an optional
+``ax``/``axes`` and return the Axes; :func:`save` writes and closes a figure. Inputs in SI units
+(V, V^2, s); axes use readable units (µV/mV/V, ns/µs/ms/s).
 """
 
 from __future__ import annotations
@@ -10,17 +12,13 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-import matplotlib
+import matplotlib.pyplot as plt
+import matplotlib.ticker  # noqa: F401  (NullFormatter for log axes)
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-matplotlib.use("Agg")  # must precede the pyplot import
-
-import matplotlib.pyplot as plt  # noqa: E402
-import matplotlib.ticker  # noqa: E402,F401  (NullFormatter for log axes)
-
-from .results import atomic  # noqa: E402
+from .results import atomic
 
 MAX_GRID_PANELS = 8
 _VOLT_UNITS = ((1.0, 1.0, "V"), (1e-3, 1e3, "mV"), (0.0, 1e6, "µV"))
@@ -180,6 +178,21 @@ def autocorr_plot(
         ax.plot(fine * factor, np.exp(-fine / tau_theory_s), "--", color="C3", label=label)
     ax.axhline(0.0, color="0.5", lw=0.8)
     ax.set(xlabel=f"lag [{unit}]", ylabel="autocorrelation ρ")
+    ax.legend(fontsize="small", loc="upper right")
+    return ax
+
+
+def trace_plot(t_s: np.ndarray, samples: np.ndarray, names: Sequence[str], ax: Axes | None = None) -> Axes:
+    """Samples (n, d) against time [s], up to 4 variables; units follow the data (V or A, s)."""
+    x = np.asarray(samples, dtype=float).reshape(len(samples), -1)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6.0, 3.6), layout="constrained")
+    tf, tu = _pick_unit(float(np.ptp(t_s)) or 1.0, _TIME_UNITS)
+    amps = all(n.lower().startswith("i(") for n in names[:4])
+    vf, vu = _pick_unit(float(np.nanmax(np.abs(x[:, :4]))) or 1.0, _AMP_UNITS if amps else _VOLT_UNITS)
+    for i, name in enumerate(names[:4]):
+        ax.plot(np.asarray(t_s) * tf, x[:, i] * vf, lw=0.8, label=name)
+    ax.set(xlabel=f"time [{tu}]", ylabel=f"{'current' if amps else 'value'} [{vu}]")
     ax.legend(fontsize="small", loc="upper right")
     return ax
 

@@ -296,9 +296,9 @@ def test_interrupt_leaves_no_temporary_folder(tmp_path):
 def test_sweep_points_with_one_netlist_and_different_theory_are_computed_apart(tmp_path):
     # noise placed at 300 K in both points; the theory assumes 300 K or 600 K: the same netlist, two
     # verdicts. The variance ratio to theory must be 1 and 1/2, each within 4 SE of its run.
-    from thermosim.experiment import prepare
-    from thermosim.spec import spec_from_table
-    from thermosim.sweep import load_sweep, point_table, points
+    from thermosim.runs.experiment import prepare
+    from thermosim.runs.spec import spec_from_table
+    from thermosim.runs.sweep import load_sweep, point_table, points
 
     sweep_path = tmp_path / "s.toml"
     sweep_path.write_text(

@@ -1,101 +1,97 @@
-"""Circuit builders: one plain function per family, registered under the family's name.
+"""Circuit families: one plain builder function per family, registered under the family's name.
 
-A builder takes its frozen params dataclass and the noise step and returns a :class:`Built`: the PySpice
-circuit with its noise placed, which node voltages are the sampled variables, and the exact theory to
-compare them with. Specs only name a family and its settings.
+A builder takes its frozen params dataclass and returns a :class:`Built`: the PySpice circuit with its
+noise placed, which ngspice vectors are the sampled variables, the exact :class:`Theory` to judge them
+by and the :class:`Energy` declarations. Specs only name a family and its settings.
+
+A family registers once, with :func:`register` (``thermosim.family`` in the public API); optional hooks
+add figures to every run of the family and a section to the demo's report. Families outside the
+package register the same way: in a notebook by calling the decorator, in an installed package through
+the entry-point group ``thermosim.families`` (each entry point names a module that registers on import).
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from importlib.metadata import entry_points
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ..spice.noise import NoisePlan
+from .built import Built, DcReference, Energy, Supply, Theory
 
-
-@dataclass(frozen=True)
-class Supply:
-    """A DC voltage source that powers the circuit: ``source`` (ngspice name, e.g. "vdd") between nodes.
-
-    Its delivered power is −(v(plus) − v(minus))·i(source): ngspice's branch current flows into ``plus``.
-    """
-
-    source: str
-    plus: str
-    minus: str | None = None
-
-
-@dataclass(frozen=True)
-class DcReference:
-    """A theory that needs the circuit's own DC characteristic: ``netlist`` (a ``.dc`` sweep, no noise)
-    is run first, and ``theory(plot)`` turns its plot into (mean, cov, cdfs, info, potential) for the
-    variables (potential: V/kT(x, t) as in :class:`Built`)."""
-
-    netlist: str
-    theory: Callable[[Any], tuple]
-
-
-@dataclass(frozen=True)
-class Built:
-    """A built circuit plus everything the analysis needs to judge it (SI units)."""
-
-    circuit: Any  # PySpice Circuit, noise sources placed (filesource attached by the netlister)
-    noise: NoisePlan
-    variables: tuple[str, ...]  # ngspice vectors sampled, in order: "v(n1)", "i(l1)", ...
-    mean_theory: np.ndarray  # SI units of each variable (V or A)
-    cov_theory: np.ndarray  # exact stationary covariance (V², V·A, A²)
-    tau_fast_s: float  # fastest relaxation time (sets the automatic noise step)
-    tau_slow_s: float  # slowest relaxation time (sets the automatic burn-in)
-    info: dict = field(default_factory=dict)  # compiled values worth reporting
-    # exact marginal CDFs (SI units) where the theory has them beyond the moments, None elsewhere:
-    # each becomes a Kolmogorov–Smirnov check
-    cdfs: tuple[Callable[[np.ndarray], np.ndarray] | None, ...] = ()
-    supplies: tuple[Supply, ...] = ()  # the sources whose −V·I is the circuit's power draw
-    # family-specific measurements on the grid samples (n, d) with step dt: (metrics, checks); the
-    # metrics may name "independent_samples", which the supply energy per sample is divided by
-    analyse: Callable[[np.ndarray, float], tuple[dict, list]] | None = None
-    reference: DcReference | None = None  # replaces mean/cov/cdfs theory when given
-    # energy accounting: programmable values (couplings, biases) a write sets; the energy of one kT unit
-    # of the sampled law (J; the noise's effective temperature); V/kT(x, t) on the variables for the
-    # Sekimoto heat (None: the Gaussian of the theory when it is known, else no heat line)
-    parameters: int = 0
-    visible: int | None = None  # values read out per sample (default: every variable)
-    kt_j: float | None = None
-    potential: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None
-    # energy accounting: programmable values (couplings, biases) a write sets; the energy of one kT unit
-    # of the sampled law (J; the noise's effective temperature); V/kT(x, t) on the variables for the
-    # Sekimoto heat (None: the Gaussian of the theory when it is known, else no heat line)
-    parameters: int = 0
-    kt_j: float | None = None
-    potential: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None
-    # only R, C, L, independent and linear controlled sources: Newton converges in one iteration, so a
-    # "timestep too small" is ngspice's time-step control, never convergence (spice.errors)
-    linear: bool = False
+# a run's extra figures: (metrics, samples (n, d), folder) -> file names written there
+FiguresHook = Callable[[dict, np.ndarray, Path], list[str]]
+# the demo report's section: ({spec name: (spec, metrics)} of the family's runs, results folder) -> markdown
+ReportHook = Callable[[dict, Path], str]
 
 
 @dataclass(frozen=True)
 class Family:
+    """A registered family: its params dataclass, its builder and its optional hooks."""
+
+    name: str
     params: type
     build: Callable[[Any], Built]
     metrics: tuple[str, ...] = ()  # scalar metrics the family's ``analyse`` adds (sweepable by name)
+    figures: FiguresHook | None = None
+    report: ReportHook | None = None
 
 
 FAMILIES: dict[str, Family] = {}
 
 
 def register(
-    name: str, params: type, metrics: tuple[str, ...] = ()
+    name: str,
+    params: type,
+    metrics: tuple[str, ...] = (),
+    figures: FiguresHook | None = None,
+    report: ReportHook | None = None,
 ) -> Callable[[Callable[[Any], Built]], Callable[[Any], Built]]:
-    """Decorator: register ``build(params) -> Built`` under the family ``name``."""
+    """Decorator: register ``build(params) -> Built`` as the family ``name``.
+
+    ``params`` is a frozen dataclass whose fields are the spec's ``[circuit]`` keys (units in the names,
+    defaults where sensible; ``validate()`` if it has one is called with the spec's path). ``metrics``
+    names the scalars the built circuit's ``analyse`` adds, so sweeps may ask for them. ``figures`` and
+    ``report`` are the optional hooks (see :data:`FiguresHook`, :data:`ReportHook`). Registering a name
+    again replaces the earlier family (a notebook cell run twice).
+    """
 
     def deco(build: Callable[[Any], Built]) -> Callable[[Any], Built]:
-        FAMILIES[name] = Family(params=params, build=build, metrics=metrics)
+        FAMILIES[name] = Family(name, params, build, tuple(metrics), figures, report)
         return build
 
     return deco
 
 
-from . import cmos, quartic, rc, rlc  # noqa: E402,F401  (register the families)
+def load_plugins() -> None:
+    """Import every module named in the ``thermosim.families`` entry-point group (each registers its
+    families). A plugin that fails to import is reported as a warning and skipped."""
+    for ep in entry_points(group="thermosim.families"):
+        try:
+            ep.load()
+        except Exception as err:  # an installed plugin must not break thermosim
+            warnings.warn(
+                f"thermosim family plugin '{ep.name}' ({ep.value}) failed to load: {err}", stacklevel=2
+            )
+
+
+__all__ = [
+    "FAMILIES",
+    "Built",
+    "DcReference",
+    "Energy",
+    "Family",
+    "Supply",
+    "Theory",
+    "load_plugins",
+    "register",
+]
+
+# the shipped families (adding one: its own module plus this line)
+from . import cmos, quartic, rc, rlc  # noqa: E402,F401
+
+load_plugins()

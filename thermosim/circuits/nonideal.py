@@ -28,8 +28,8 @@ from dataclasses import fields, replace
 
 import numpy as np
 
-from ..spec import SpecError, positive
-from ..theory import lyapunov_covariance
+from ..analysis.theory import lyapunov_covariance
+from ..errors import SpecError, positive
 
 KEYS = ("mismatch_sigma", "mismatch_seed", "parasitic_c_f", "noise_bandwidth_hz", "actual_temperature_k")
 MAX_SIGMA = 0.2

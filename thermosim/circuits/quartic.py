@@ -23,9 +23,9 @@ from dataclasses import dataclass
 import numpy as np
 from PySpice.Spice.Netlist import Circuit
 
-from ..spec import SpecError, positive
+from ..errors import SpecError, positive
 from ..spice.noise import NoisePlan
-from . import Built, register
+from . import Built, Energy, Theory, register
 from .rc import Scalar_or_list, checked_size, square_param, vector_param
 from .staged import StagedTerms, add_stages, sense_variables, staged_arrays, staged_potential
 
@@ -150,15 +150,19 @@ def build_quartic(p: QuarticParams) -> Built:
         circuit=circuit,
         noise=plan,
         variables=tuple(f"v({node(i)})" for i in range(n)) + sense_variables(p),
-        mean_theory=mean,
-        cov_theory=cov,
+        theory=Theory(
+            mean=mean,
+            cov=cov,
+            cdfs=tuple(cdfs),
+            potential=functools.partial(potential_kt, p, np.asarray(bias), jm, after, stages),
+        ),
         tau_fast_s=p.tau_s / curvature,
         tau_slow_s=p.tau_s / (2 * p.j2),
         info=info,
-        cdfs=tuple(cdfs),
-        parameters=n + int(np.count_nonzero(np.triu(jm, 1))),
-        kt_j=p.kt * p.c_f * v0**2,  # k·T_eff of the noise: s = 2·k·T_eff·g₀
-        potential=functools.partial(potential_kt, p, np.asarray(bias), jm, after, stages),
+        energy=Energy(
+            parameters=n + int(np.count_nonzero(np.triu(jm, 1))),
+            kt_j=p.kt * p.c_f * v0**2,  # k·T_eff of the noise: s = 2·k·T_eff·g₀
+        ),
     )
 
 

@@ -28,11 +28,11 @@ import numpy as np
 from PySpice.Spice.Netlist import Circuit
 
 from ..analysis.gaussian import MAX_MATRIX_DIM
+from ..analysis.theory import GENERAL_MAX_STATES, symmetric_lyapunov, symmetric_network, time_scales
+from ..errors import SpecError, positive
 from ..physics import K_B, johnson_current_psd
-from ..spec import SpecError, positive
 from ..spice.noise import NoisePlan
-from ..theory import GENERAL_MAX_STATES, symmetric_lyapunov, symmetric_network, time_scales
-from . import Built, nonideal, register
+from . import Built, Energy, Theory, nonideal, register
 
 Scalar_or_list = float | tuple[float, ...]
 
@@ -300,20 +300,24 @@ def build_rc(p: RCParams) -> Built:
             {"cov": cov.tolist()} if n <= MAX_MATRIX_DIM else {"var": np.diag(cov).tolist()}
         )
         nominal = build_rc(nonideal.ideal(p))
-        cov, mean_theory = nominal.cov_theory, nominal.mean_theory
+        cov, mean_theory = nominal.theory.cov, nominal.theory.mean
     info["noise_sources"] = len(plan.sources)
     return Built(
         circuit=circuit,
         noise=plan,
         variables=tuple(f"v({node(i)})" for i in range(n)),
-        mean_theory=mean_theory,
-        cov_theory=cov,
+        theory=Theory(
+            mean=mean_theory,
+            cov=cov,
+        ),
         tau_fast_s=tau_fast,
         tau_slow_s=tau_slow,
         info=info,
-        parameters=int(np.count_nonzero(np.triu(g))) + (0 if p.bias_a is None else n),
-        kt_j=K_B * (p.temperature_k if p.noise == "thermal" else p.noise_temperature_k),
         linear=True,
+        energy=Energy(
+            parameters=int(np.count_nonzero(np.triu(g))) + (0 if p.bias_a is None else n),
+            kt_j=K_B * (p.temperature_k if p.noise == "thermal" else p.noise_temperature_k),
+        ),
     )
 
 

@@ -27,11 +27,11 @@ from typing import Literal
 import numpy as np
 from PySpice.Spice.Netlist import Circuit
 
+from ..analysis.theory import GENERAL_MAX_STATES, time_scales
+from ..errors import SpecError, positive
 from ..physics import K_B, johnson_current_psd
-from ..spec import SpecError, positive
 from ..spice.noise import NoisePlan
-from ..theory import GENERAL_MAX_STATES, time_scales
-from . import Built, nonideal, register
+from . import Built, Energy, Theory, nonideal, register
 from .rc import (
     Scalar_or_list,
     checked_size,
@@ -181,17 +181,21 @@ def build_rlc(p: RLCParams) -> Built:
     }
     if nonideal.active(p):  # theory stays the nominal circuit's; the circuit as built goes to info
         info["actual"] = {"cov": cov.tolist(), "mean": np.zeros(2 * n).tolist()}
-        cov = build_rlc(nonideal.ideal(p)).cov_theory
+        cov = build_rlc(nonideal.ideal(p)).theory.cov
     return Built(
         circuit=circuit,
         noise=plan,
         variables=tuple(f"v({node(i)})" for i in range(n)) + tuple(f"i(l{i + 1})" for i in range(n)),
-        mean_theory=np.zeros(2 * n),
-        cov_theory=cov,
+        theory=Theory(
+            mean=np.zeros(2 * n),
+            cov=cov,
+        ),
         tau_fast_s=tau_fast,
         tau_slow_s=tau_slow,
         info=info,
-        parameters=int(np.count_nonzero(np.triu(cm))),
-        kt_j=K_B * t_noise,
         linear=True,
+        energy=Energy(
+            parameters=int(np.count_nonzero(np.triu(cm))),
+            kt_j=K_B * t_noise,
+        ),
     )

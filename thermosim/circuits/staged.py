@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..spec import SpecError, positive
+from ..errors import SpecError, positive
 
 LEAK_OHM = 1e12
 

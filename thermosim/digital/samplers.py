@@ -2,7 +2,8 @@
 
 Law. A linear noisy circuit C dv = −G v dt + dQ (white currents, E[dQ dQᵀ] = S dt) is the Ornstein–
 Uhlenbeck process dx = −A x dt + dW, E[dW dWᵀ] = D dt, with A = C⁻¹G and D = C⁻¹ S C⁻¹; its stationary
-covariance Σ solves A Σ + Σ Aᵀ = D (:func:`thermosim.theory.lyapunov_covariance`, exact for any drift).
+covariance Σ solves A Σ + Σ Aᵀ = D (:func:`thermosim.analysis.theory.lyapunov_covariance`, exact for
+any drift).
 
 Samplers:
 

@@ -74,8 +74,8 @@ def pbit_classes(n: int, seed: int) -> tuple[np.ndarray, int, float]:
     from pathlib import Path
 
     from ..analysis.pbit import binarize
-    from ..experiment import prepare, simulate
-    from ..spec import load_spec
+    from ..runs.experiment import prepare, simulate
+    from ..runs.spec import load_spec
 
     spec = load_spec("pbit")
     # the shipped 6 µs run holds about 1000 bits at 3 τ_int apart; 1.4× the 6.4 bits a class needs on average

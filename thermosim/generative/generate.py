@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..spec import SpecError, positive
+from ..errors import SpecError, positive
 from .model import N_VISIBLE, Model, base_force, base_potential, decode
 
 
@@ -157,7 +157,7 @@ def staged_terms(model: Model, cls: int, tau_s: float, protocol: Protocol, scale
 
 def protocol_sim(model: Model, tau_s: float, seed: int, scale: CircuitScale, protocol: Protocol):
     """relax + t_f of model time at τ/steps_per_unit, all of it recorded (no burn-in)."""
-    from ..spec import SimSpec
+    from ..runs.spec import SimSpec
 
     t_stop = (protocol.relax + model.config.t_f) * tau_s
     return SimSpec(t_stop_s=t_stop, noise_step_s=tau_s / scale.steps_per_unit, burn_in_s=0.0, seed=seed)
@@ -166,7 +166,7 @@ def protocol_sim(model: Model, tau_s: float, seed: int, scale: CircuitScale, pro
 def spice_spec(model: Model, cls: int, seed: int, protocol: Protocol, scale: CircuitScale = CircuitScale()):
     """The behavioural run of one sample: family quartic, uncoupled until ``relax``, then the stages."""
     from ..circuits.quartic import QuarticParams
-    from ..spec import Spec
+    from ..runs.spec import Spec
 
     c, tau = model.config, scale.c_f / scale.g0_s
     params = QuarticParams(
@@ -189,7 +189,7 @@ def transistor_spec(model: Model, cls: int, seed: int, protocol: Protocol, fit: 
     0.1 V per unit), corrected to the ideal unit and given the trained stages from ``relax`` on."""
     from ..circuits.cmos.cubic import CmosQuarticParams
     from ..circuits.cmos.network import CmosNetworkParams
-    from ..spec import Spec
+    from ..runs.spec import Spec
 
     base = CmosQuarticParams()
     tau = base.tau_s
@@ -206,7 +206,7 @@ def transistor_spec(model: Model, cls: int, seed: int, protocol: Protocol, fit: 
 def _run_one(args) -> tuple[np.ndarray, np.ndarray, dict]:
     """One netlist: (final states, current read-out in scaled pixels, costs)."""
     model, cls, seed, protocol, scale, fit = args
-    from ..experiment import prepare, simulate
+    from ..runs.experiment import prepare, simulate
 
     if fit is None:
         spec = spice_spec(model, cls, seed, protocol, scale)
@@ -298,6 +298,6 @@ def transistor_unit_fit(run_dir: Path) -> dict:
     from ..spice.runner import run_netlist
 
     built = FAMILIES["cmos_quartic"].build(CmosQuarticParams())
-    dc = run_netlist(built.reference.netlist, run_dir, analysis="dc")
-    info = built.reference.theory(dc.plot)[3]
+    dc = run_netlist(built.theory.reference.netlist, run_dir, analysis="dc")
+    info = built.theory.reference.theory(dc.plot)[3]
     return {k: info[k] for k in ("j2_fit", "j4_fit", "bias_fit")}

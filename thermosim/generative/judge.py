@@ -86,12 +86,12 @@ def run_generate(
     and the figures to ``out``. ``class_bits``: the classes' random bits from a counted digital RNG
     ("rng") or from the thermal p-bit circuit in ngspice ("pbit")."""
     from ..analysis.mmd import mmd_test
-    from ..compare import ddpm_rows
+    from ..compare.digits import ddpm_rows
     from ..digital.data import load_digits_split, scale
     from ..digital.quality import quality
-    from ..plots_generative import generative_figures
     from ..results import atomic_savez, atomic_write_json
     from . import generate
+    from .plots import generative_figures
 
     if not Path(model_path).exists():
         raise ValueError(f"no trained model at {model_path}: run `thermosim train digits` first")

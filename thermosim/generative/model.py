@@ -38,8 +38,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import SpecError, positive
 from ..results import atomic_savez
-from ..spec import SpecError, positive
 
 N_VISIBLE = 64
 N_CLASSES = 10

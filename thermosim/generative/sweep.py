@@ -98,7 +98,7 @@ def run_sweep(
         say(f"[sweep] windows for K = {k} done")
     result = {"n": n, "seed": seed, "stages": rows, "windows": window_rows}
     from ..plots import save
-    from ..plots_generative import sweep_figure
+    from .plots import sweep_figure
 
     save(sweep_figure(result), out / "sweep.png")
     atomic_write_json(out / "sweep.json", result)

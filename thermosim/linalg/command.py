@@ -57,31 +57,48 @@ def problems(kind: str, matrix, random, cond, matrix_seed, rhs, circuit) -> list
     return out
 
 
-def run_command(args, log=sys.stderr) -> dict:
-    """Run what the parsed ``args`` ask for; write results; return the JSON summary."""
+def run_command(
+    kind: str,
+    *,
+    matrix: Path | None = None,
+    random: list[int] | None = None,
+    cond: float = 10.0,
+    matrix_seed: int = 0,
+    rhs: Path | None = None,
+    circuit: str = "rc",
+    samples: int = 200_000,
+    seed: int = 1,
+    workers: int = 2,
+    out: Path | None = None,
+    sigma: tuple[float, ...] = (0.0, 0.001, 0.01, 0.05),
+    mismatch_seeds: int = 3,
+    nonideal: dict | None = None,
+    log=sys.stderr,
+) -> dict:
+    """``kind`` = inverse | solve | mismatch for A from ``matrix`` (.npy) or one per ``random`` size;
+    write results under ``out`` (default results/linalg/KIND); return the JSON summary. ``nonideal``:
+    the non-ideality keys of the rc/rlc families (mismatch_sigma, parasitic_c_f, ...)."""
     from .mismatch import mismatch_sweep
     from .plots import error_vs_time, floor_vs_sigma, mismatch_curves
     from .run import run_many
 
-    if args.samples < 1000:
-        raise ValueError(f"--samples must be >= 1000, got {args.samples}")
-    for key in ("seed", "matrix_seed"):
-        if getattr(args, key) < 0:
-            raise ValueError(f"--{key.replace('_', '-')} must be >= 0, got {getattr(args, key)}")
-    if args.workers < 1:
-        raise ValueError(f"--workers must be >= 1, got {args.workers}")
-    kind = args.linalg_command
+    if kind not in ("inverse", "solve", "mismatch"):
+        raise ValueError(f"linalg computes inverse, solve or mismatch, not {kind!r}")
+    if samples < 1000:
+        raise ValueError(f"--samples must be >= 1000, got {samples}")
+    for key, value in (("seed", seed), ("matrix-seed", matrix_seed)):
+        if value < 0:
+            raise ValueError(f"--{key} must be >= 0, got {value}")
+    if workers < 1:
+        raise ValueError(f"--workers must be >= 1, got {workers}")
+    unknown = set(nonideal or {}) - set(NONIDEAL_KEYS)
+    if unknown:
+        raise ValueError(f"unknown non-ideality {sorted(unknown)[0]!r} (known: {', '.join(NONIDEAL_KEYS)})")
     probs = problems(
-        "solve" if kind == "solve" else "inverse",
-        args.matrix,
-        args.random,
-        args.cond,
-        args.matrix_seed,
-        args.rhs,
-        args.circuit,
+        "solve" if kind == "solve" else "inverse", matrix, random, cond, matrix_seed, rhs, circuit
     )
-    nonideal = {k: getattr(args, k) for k in NONIDEAL_KEYS if getattr(args, k, None) is not None}
-    out_dir = Path(args.out) if args.out else Path("results") / "linalg" / kind
+    nonideal = {k: v for k, v in (nonideal or {}).items() if v is not None}
+    out_dir = Path(out) if out else Path("results") / "linalg" / kind
     from ..results import check_output_dir, claim_output_dir
     from ..spice.runner import ngspice_version
 
@@ -94,21 +111,21 @@ def run_command(args, log=sys.stderr) -> dict:
             raise ValueError("mismatch sweeps --sigma itself; drop the non-ideality options")
         res = mismatch_sweep(
             probs[0],
-            args.circuit,
-            args.sigma,
-            args.mismatch_seeds,
-            args.samples,
-            args.seed,
-            args.workers,
+            circuit,
+            list(sigma),
+            mismatch_seeds,
+            samples,
+            seed,
+            workers,
             log,
         )
         figures = {"floor_vs_sigma.png": floor_vs_sigma(res), "mismatch_curves.png": mismatch_curves(res)}
         summary = {k: v for k, v in res.items() if k != "runs"}
     else:
-        if args.circuit == "rlc" and kind == "solve":
+        if circuit == "rlc" and kind == "solve":
             raise ValueError("solve needs --circuit rc (an LC cell's inductor shorts a DC bias to ground)")
-        jobs = [(p, args.circuit, args.samples, args.seed, nonideal or None) for p in probs]
-        res = {"runs": run_many(jobs, args.workers, log)}
+        jobs = [(p, circuit, samples, seed, nonideal or None) for p in probs]
+        res = {"runs": run_many(jobs, workers, log)}
         figures = {"error_vs_time.png": error_vs_time(res["runs"])}
         keys = (
             "d",
@@ -127,7 +144,7 @@ def run_command(args, log=sys.stderr) -> dict:
                 k: res["runs"][0][k]
                 for k in ("answer", "exact", "t_s", "rel_err_curve", "rel_err_expected_curve")
             }
-        summary |= {"kind": kind, "circuit": args.circuit, "nonideal": nonideal}
+        summary |= {"kind": kind, "circuit": circuit, "nonideal": nonideal}
     from ..plots import save
 
     claim_output_dir(out_dir)

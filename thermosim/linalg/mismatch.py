@@ -33,12 +33,12 @@ EPS = 1e-6  # relative step of the first-order (derivative) computation
 def built_covariance(problem: Problem, circuit: str, nonideal: dict) -> tuple[np.ndarray, np.ndarray]:
     """(Σ as built, nominal Σ₀) on the node voltages (V²), from the builder's exact Lyapunov theory."""
     from ..circuits import FAMILIES
-    from ..spec import spec_from_table
+    from ..runs.spec import spec_from_table
 
     table, _ = circuit_table(problem, circuit, 1000, 1, nonideal)
     built = FAMILIES[circuit].build(spec_from_table(table).params)
     d = problem.d
-    nominal = np.asarray(built.cov_theory)[:d, :d]
+    nominal = np.asarray(built.theory.cov)[:d, :d]
     actual = built.info.get("actual")
     return (nominal if actual is None else np.asarray(actual["cov"])[:d, :d]), nominal
 

@@ -1,13 +1,10 @@
-"""Figures of the linalg runs (matplotlib Agg; each function takes ax=None and returns the Axes)."""
+"""Figures of the linalg runs (no backend forced; each function takes ax=None and returns the Axes)."""
 
 from __future__ import annotations
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib.axes import Axes  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.axes import Axes
 
 
 def _ax(ax: Axes | None, size=(6.4, 4.4)) -> Axes:

@@ -147,7 +147,7 @@ def circuit_table(
     ``snr``: bias amplitude so that ‖v̄‖ = snr·√tr Σ (solve only).
     """
     from ..circuits import FAMILIES
-    from ..spec import spec_from_table
+    from ..runs.spec import spec_from_table
 
     alpha = scale_of(problem.a)
     p = problem.a / alpha

@@ -31,8 +31,8 @@ def sample_moments(table: dict, seed: int, n_checkpoints: int = 16) -> dict:
 
     from ..analysis.sampling import grid_samples
     from ..analysis.stats import tau_int_columns
-    from ..experiment import noise_blocks, prepare
-    from ..spec import spec_from_table
+    from ..runs.experiment import noise_blocks, prepare
+    from ..runs.spec import spec_from_table
     from ..spice.runner import run_netlist
 
     spec = spec_from_table(table)
@@ -66,7 +66,7 @@ def sample_moments(table: dict, seed: int, n_checkpoints: int = 16) -> dict:
         "wall_s": time.perf_counter() - t0,
         "samples_sha256": hashlib.sha256(np.ascontiguousarray(x, "<f8").tobytes()).hexdigest(),
         "actual": prep.built.info.get("actual"),
-        "mean_theory": np.asarray(prep.built.mean_theory)[:d],
+        "mean_theory": np.asarray(prep.built.theory.mean)[:d],
     }
 
 
@@ -167,7 +167,7 @@ def run_many(
 ) -> list[dict]:
     """Problems (problem, circuit, samples, seed, nonideal) in parallel, one ngspice per worker; results in
     the order of ``jobs``, progress lines on ``log``."""
-    from ..sweep_run import make_executor
+    from ..runs.sweep_run import make_executor
 
     prepared = [circuit_table(p, c, n, s, ni) for p, c, n, s, ni in jobs]
     print(f"[linalg] {len(jobs)} run(s) on {workers} worker(s)", file=log, flush=True)

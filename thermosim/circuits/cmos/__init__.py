@@ -19,7 +19,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from ...spec import CIRCUITS_DIR, SpecError, positive
+from ...errors import SpecError, positive
+from ...paths import CIRCUITS_DIR
 from ...spice.errors import SpiceError
 from ...spice.guard import scan_text
 
@@ -195,6 +196,20 @@ def check_length(l_m: float, models: tuple[Model, ...], key: str) -> None:
         ld = m.params.get("ld", 0.0)
         if l_m <= 2 * ld:
             raise SpecError(f"{key} = {l_m:g} m is not longer than 2·LD = {2 * ld:g} m of model {m.name}")
+
+
+def report_section(runs: dict, out: Path) -> str:
+    """The families' report hook (the demo's transistor-level section; see :mod:`.report`)."""
+    from .report import cmos_markdown  # plotting is imported only when a report is written
+
+    return cmos_markdown(runs, out)
+
+
+def density_figures(metrics: dict, samples, outdir: Path) -> list[str]:
+    """cmos_quartic's figure hook: its samples against the exact density (see :mod:`.report`)."""
+    from .report import density_figure
+
+    return density_figure(metrics, samples, outdir)
 
 
 from . import cubic, network, pbit, ring  # noqa: E402,F401  (register the families)

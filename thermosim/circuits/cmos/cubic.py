@@ -27,12 +27,12 @@ from dataclasses import dataclass
 import numpy as np
 from PySpice.Spice.Netlist import Circuit
 
-from ...spec import SpecError, positive
+from ...analysis.theory import node_density
+from ...errors import SpecError, positive
 from ...spice.noise import NoisePlan
-from ...theory import node_density
-from .. import Built, DcReference, Supply, register
+from .. import Built, DcReference, Energy, Supply, Theory, register
 from ..quartic import QuarticParams, stationary
-from . import CmosParams, Model, check_length, inline_card
+from . import CmosParams, Model, check_length, density_figures, inline_card, report_section
 
 METRICS = (
     "j2_fit",
@@ -148,7 +148,7 @@ def _core(
 SUPPLIES = (Supply("vdd", "vdd"), Supply("vref", "vref"), Supply("vbn", "vbn"))
 
 
-@register("cmos_quartic", CmosQuarticParams, METRICS)
+@register("cmos_quartic", CmosQuarticParams, METRICS, figures=density_figures, report=report_section)
 def build_cmos_quartic(p: CmosQuarticParams) -> Built:
     card, nmos, pmos = p.devices()
     d = design(p, nmos, pmos)
@@ -180,15 +180,19 @@ def build_cmos_quartic(p: CmosQuarticParams) -> Built:
         circuit=circuit,
         noise=plan,
         variables=("v(u)",),
-        mean_theory=np.full(1, np.nan),  # filled from the DC characteristic (``reference``)
-        cov_theory=np.full((1, 1), np.nan),
+        theory=Theory(
+            mean=np.full(1, np.nan),  # filled from the DC characteristic (``reference``)
+            cov=np.full((1, 1), np.nan),
+            reference=DcReference(netlist=dc_text, theory=functools.partial(dc_theory, p, d["vref"])),
+        ),
         tau_fast_s=p.tau_s / curvature,
         tau_slow_s=p.tau_s / (2 * p.j2),
         info=info,
-        supplies=SUPPLIES,
-        parameters=1,  # the reference voltage (J₂, J₄ are set by the sizing)
-        kt_j=p.kt * p.c_f * p.v_unit_v**2,
-        reference=DcReference(netlist=dc_text, theory=functools.partial(dc_theory, p, d["vref"])),
+        energy=Energy(
+            supplies=SUPPLIES,
+            parameters=1,  # the reference voltage (J₂, J₄ are set by the sizing)
+            kt_j=p.kt * p.c_f * p.v_unit_v**2,
+        ),
     )
 
 

@@ -21,9 +21,9 @@ from dataclasses import dataclass
 import numpy as np
 from PySpice.Spice.Netlist import Circuit
 
-from ...spec import SpecError
+from ...errors import SpecError
 from ...spice.noise import NoisePlan
-from .. import Built, register
+from .. import Built, Energy, Theory, register
 from ..quartic import add_couplings, check_switched, switched
 from ..rc import Scalar_or_list, square_param
 from ..staged import StagedTerms, add_stages, sense_variables, staged_arrays
@@ -91,12 +91,16 @@ def build_cmos_network(p: CmosNetworkParams) -> Built:
         circuit=circuit,
         noise=plan,
         variables=tuple(f"v(u{i + 1})" for i in range(n)) + sense_variables(p),
-        mean_theory=np.full(n, np.nan),
-        cov_theory=np.full((n, n), np.nan),
+        theory=Theory(
+            mean=np.full(n, np.nan),
+            cov=np.full((n, n), np.nan),
+        ),
         tau_fast_s=p.tau_s / curvature,
         tau_slow_s=p.tau_s / (2 * p.j2),
         info={"tau_s": p.tau_s, "vref_v": vref, "unit_fit": list(fit), "design_r_ohm": d["r_ohm"]},
-        supplies=SUPPLIES,
-        parameters=n + int(np.count_nonzero(np.triu(jm, 1))),
-        kt_j=p.kt * p.c_f * v0**2,
+        energy=Energy(
+            supplies=SUPPLIES,
+            parameters=n + int(np.count_nonzero(np.triu(jm, 1))),
+            kt_j=p.kt * p.c_f * v0**2,
+        ),
     )

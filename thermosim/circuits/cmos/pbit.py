@@ -22,11 +22,11 @@ from PySpice.Spice.Netlist import Circuit
 
 from ...analysis.pbit import binarize, pbit_stats
 from ...analysis.stats import check
+from ...errors import SpecError, positive
 from ...physics import K_B
-from ...spec import SpecError, positive
 from ...spice.noise import NoisePlan
-from .. import Built, Supply, register
-from . import NoisyCmosParams, check_length, inline_card
+from .. import Built, Energy, Supply, Theory, register
+from . import NoisyCmosParams, check_length, inline_card, report_section
 
 METRICS = (
     "p1",
@@ -62,7 +62,7 @@ class PbitParams(NoisyCmosParams):
                 )
 
 
-@register("cmos_pbit", PbitParams, METRICS)
+@register("cmos_pbit", PbitParams, METRICS, report=report_section)
 def build_pbit(p: PbitParams) -> Built:
     card, nmos, pmos = p.devices()
     circuit = Circuit("thermosim cmos_pbit")
@@ -92,15 +92,19 @@ def build_pbit(p: PbitParams) -> Built:
         circuit=circuit,
         noise=plan,
         variables=("v(a)", "v(b)"),
-        mean_theory=np.full(2, np.nan),  # no closed form: judged by symmetry and measured
-        cov_theory=np.full((2, 2), np.nan),
+        theory=Theory(
+            mean=np.full(2, np.nan),  # no closed form: judged by symmetry and measured
+            cov=np.full((2, 2), np.nan),
+        ),
         tau_fast_s=p.c_f / sum(g_on),
         tau_slow_s=p.c_f / min(g_on),
         info=info,
-        supplies=(Supply("vdd", "vdd"),),
         analyse=lambda x, dt: analyse_pbit(x, dt, threshold, p.bias_a),
-        parameters=1,  # the bias
-        visible=1,  # one bit, v(a) > v(b)
+        energy=Energy(
+            supplies=(Supply("vdd", "vdd"),),
+            parameters=1,  # the bias
+            visible=1,  # one bit, v(a) > v(b)
+        ),
     )
 
 

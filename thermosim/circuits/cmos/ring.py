@@ -23,12 +23,12 @@ from PySpice.Spice.Netlist import Circuit
 
 from ...analysis.oscillator import ring_metrics
 from ...analysis.stats import integrated_autocorr_time
+from ...errors import SpecError, positive
 from ...physics import K_B
-from ...spec import SpecError, positive
 from ...spice.noise import NoisePlan
-from .. import Built, Supply, register
+from .. import Built, Energy, Supply, Theory, register
 from ..rc import Scalar_or_list, vector_param
-from . import EPS_OX, Model, NoisyCmosParams, check_length, inline_card
+from . import EPS_OX, Model, NoisyCmosParams, check_length, inline_card, report_section
 
 METRICS = (
     "frequency_hz",
@@ -76,7 +76,7 @@ def ring_node(k: int, j: int) -> str:
     return f"r{k + 1}_{j + 1}"
 
 
-@register("cmos_ring", RingParams, METRICS)
+@register("cmos_ring", RingParams, METRICS, report=report_section)
 def build_ring(p: RingParams) -> Built:
     card, nmos, pmos = p.devices()
     loads = vector_param(p.load_f, p.rings, "load_f")
@@ -122,20 +122,24 @@ def build_ring(p: RingParams) -> Built:
         circuit=circuit,
         noise=plan,
         variables=observed,
-        mean_theory=np.full(p.rings, np.nan),
-        cov_theory=np.full((p.rings, p.rings), np.nan),
+        theory=Theory(
+            mean=np.full(p.rings, np.nan),
+            cov=np.full((p.rings, p.rings), np.nan),
+        ),
         tau_fast_s=tau_fast,
         tau_slow_s=20 * period,  # automatic burn-in: 200 periods for start-up and locking
         info=info,
-        supplies=(Supply("vdd", "vdd"),),
-        visible=max(1, p.rings - 1),  # phase differences to ring 1 (a ring's frequency when alone)
-        parameters=(p.rings - 1) * p.stages * ((p.coupling_s > 0) + (p.coupling_f > 0)),
         analyse=lambda x, dt: analyse_rings(
             x,
             dt,
             p.vdd_v,
             p.stages * float(loads.sum()) * p.vdd_v**2,
             p.stages * p.rings * c_dev * p.vdd_v**2,
+        ),
+        energy=Energy(
+            supplies=(Supply("vdd", "vdd"),),
+            visible=max(1, p.rings - 1),  # phase differences to ring 1 (a ring's frequency when alone)
+            parameters=(p.rings - 1) * p.stages * ((p.coupling_s > 0) + (p.coupling_f > 0)),
         ),
     )
 

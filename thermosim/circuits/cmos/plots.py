@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.axes import Axes
 
-from .plots import plt
+from ...plots import plt
 
 
 def sigmoid_plot(bias_a, p1, p1_se, fit: dict | None, ax: Axes | None = None) -> Axes:

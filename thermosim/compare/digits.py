@@ -15,7 +15,7 @@ ESS per second).
 Energy per sample is reported by term for each method (circuits: the run's energy table; digital: MACs ×
 J/MAC at 45 nm and on an A100, and measured CPU time); ``energy_per_sample_J`` is the headline: the 45 nm
 line for a digital sampler, the sum of the per-sample lines that cost energy for a circuit (supply,
-read-out, programming; heat when positive). The verdict (thermosim.verdict) sets each sampler against
+read-out, programming; heat when positive). The verdict (thermosim.compare.verdict) sets each sampler against
 the cheapest digital sample of equal or better quality.
 """
 
@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .physics import K_B
+from ..physics import K_B
 
 RESULTS = Path("results")
 STEP_COUNTS = (10, 50, 200)
@@ -38,7 +38,7 @@ V_UNIT = 0.1  # volts per scaled pixel unit in the Gaussian circuit
 
 def digits_ddpm_config():
     """The digits DDPM: the defaults of :class:`~thermosim.digital.ddpm.DDPMConfig` (≈ 2–4 CPU-minutes)."""
-    from .digital.ddpm import DDPMConfig
+    from ..digital.ddpm import DDPMConfig
 
     return DDPMConfig()
 
@@ -63,10 +63,10 @@ def ddpm_rows(x_train: np.ndarray, out: Path, seed: int, log) -> tuple[list[dict
     Rows: method "ddpm" (ancestral, posterior variance) and "ddim" at each of STEP_COUNTS; images under
     "ddpm_<steps>" and "ddim_<steps>" in pixel units (float32 values, as saved and as judged).
     """
-    from .digital.data import unscale
-    from .digital.ddpm import train_or_load
-    from .digital.energy import digital_energy_rows
-    from .digital.quality import quality
+    from ..digital.data import unscale
+    from ..digital.ddpm import train_or_load
+    from ..digital.energy import digital_energy_rows
+    from ..digital.quality import quality
 
     t0 = time.perf_counter()
     config = digits_ddpm_config()
@@ -116,11 +116,11 @@ def ddpm_rows(x_train: np.ndarray, out: Path, seed: int, log) -> tuple[list[dict
 def gaussian_circuit_row(x_train: np.ndarray, seed: int, log) -> tuple[dict, np.ndarray]:
     """The digits' Gaussian fit sampled in ngspice: 64 RC nodes with precision 1/λ_k (one per principal
     component, independent), K independent samples, mixed back to pixels as μ + V·z at read-out."""
-    from .circuits import FAMILIES
-    from .digital.data import unscale
-    from .digital.quality import quality
-    from .experiment import prepare, simulate_scratch
-    from .spec import spec_from_table
+    from ..circuits import FAMILIES
+    from ..digital.data import unscale
+    from ..digital.quality import quality
+    from ..runs.experiment import prepare, simulate_scratch
+    from ..runs.spec import spec_from_table
 
     mu = x_train.mean(axis=0)
     lam, vecs = np.linalg.eigh(np.cov(x_train, rowvar=False) + RIDGE * np.eye(x_train.shape[1]))
@@ -150,7 +150,7 @@ def gaussian_circuit_row(x_train: np.ndarray, seed: int, log) -> tuple[dict, np.
     pick = np.linspace(0, len(z) - 1, K_IMAGES).astype(int)  # evenly spaced: ≥ 2 τ_int apart
     images = unscale(mu + z[pick] @ vecs.T)
     q = quality(images, "gaussian_circuit")
-    from .analysis.energy import row
+    from ..analysis.energy import row
 
     energy = [r for r in out.metrics["energy"] if r["per"] == "independent sample"]
     energy.append(
@@ -175,10 +175,10 @@ def gaussian_circuit_row(x_train: np.ndarray, seed: int, log) -> tuple[dict, np.
 
 def gaussian_fit_digital_row(x_train: np.ndarray, seed: int) -> tuple[dict, np.ndarray]:
     """The same Gaussian fit as the circuit, sampled digitally: μ + L z (Cholesky, 64·65/2 MACs)."""
-    from .digital.data import unscale
-    from .digital.energy import digital_energy_rows
-    from .digital.quality import quality
-    from .digital.samplers import cholesky_macs, cholesky_samples
+    from ..digital.data import unscale
+    from ..digital.energy import digital_energy_rows
+    from ..digital.quality import quality
+    from ..digital.samplers import cholesky_macs, cholesky_samples
 
     cov = np.cov(x_train, rowvar=False) + RIDGE * np.eye(x_train.shape[1])
     z, cpu = cholesky_samples(cov, K_IMAGES, seed)
@@ -194,12 +194,12 @@ def run_compare(out: Path = RESULTS / "compare", seed: int = 0, log=sys.stderr) 
     """Everything `thermosim compare` computes; writes out/compare.json, out/table.md, out/samples.npz
     (the DDPM's images: ``ddpm_10``, ``ddpm_50``, ``ddpm_200``, K × 64, pixel units, sampling seed
     ``seed``) and the figures. Trained DDPMs are cached in results/digital/."""
-    from .compare_gauss import gaussian_tasks
-    from .digital.data import load_digits_split, scale
-    from .digital.energy import prl_baseline
-    from .digital.quality import calibration
-    from .plots_compare import compare_figures
-    from .results import atomic_savez, atomic_write_json, atomic_write_text, claim_output_dir
+    from ..digital.data import load_digits_split, scale
+    from ..digital.energy import prl_baseline
+    from ..digital.quality import calibration
+    from ..results import atomic_savez, atomic_write_json, atomic_write_text, claim_output_dir
+    from .gaussian import gaussian_tasks
+    from .plots import compare_figures
     from .verdict import digits_verdict, gaussian_verdict
 
     t0 = time.perf_counter()
@@ -243,7 +243,7 @@ def run_compare(out: Path = RESULTS / "compare", seed: int = 0, log=sys.stderr) 
 
 def markdown(result: dict) -> str:
     """The comparison as markdown tables (also the report's section)."""
-    from .compare_gauss import markdown as gauss_markdown
+    from .gaussian import markdown as gauss_markdown
     from .verdict import markdown as verdict_markdown
 
     lines = [
@@ -308,7 +308,7 @@ the digital mixing of components back to pixels; `gaussian_fit_cholesky` samples
 
 def compare_markdown(result: dict) -> str:
     """The report's section: what was compared, the tables, the figures."""
-    from .digital.quality import get_judge
+    from ..digital.quality import get_judge
 
     intro = " ".join(COMPARE_INTRO.split()).format(
         k=result["k_images"], acc=100 * get_judge().heldout_accuracy

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .plots import plt, save
+from ..plots import plt, save
 
 DIGITAL_MARKERS = (("o", "full"), ("o", "none"), ("x", "full"))  # 45 nm, A100, CPU
 

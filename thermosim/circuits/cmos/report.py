@@ -9,9 +9,6 @@ from pathlib import Path
 
 import numpy as np
 
-CMOS_SPECS = ["pbit", "ring2", "quartic_cmos"]
-CMOS_SWEEPS = ["pbit_bias", "ring_coupling", "quartic_cmos_kt"]
-
 
 def _summary(out: Path, sweep: str) -> list[dict]:
     with open(out / "sweeps" / sweep / "summary.csv") as f:
@@ -29,9 +26,9 @@ def _si(x: float, unit: str) -> str:
 
 def pbit_curve(out: Path) -> tuple[dict | None, str]:
     """Logistic fit of P(1) vs bias from the pbit_bias sweep, and its figure."""
-    from .analysis.pbit import fit_sigmoid
-    from .plots import save
-    from .plots_cmos import sigmoid_plot
+    from ...analysis.pbit import fit_sigmoid
+    from ...plots import save
+    from .plots import sigmoid_plot
 
     rows = _summary(out, "pbit_bias")
     b = np.array([r["circuit.bias_a"] for r in rows])
@@ -47,8 +44,8 @@ def pbit_curve(out: Path) -> tuple[dict | None, str]:
 
 def ring_locking(out: Path) -> tuple[dict, list[str]]:
     """Locking vs coupling from ring_coupling, Adler's threshold g* from the locked points, figures."""
-    from .plots import save
-    from .plots_cmos import locking_plot, phase_hist_plot
+    from ...plots import save
+    from .plots import locking_plot, phase_hist_plot
 
     d = out / "sweeps" / "ring_coupling"
     rows = _summary(out, "ring_coupling")
@@ -80,17 +77,15 @@ def ring_locking(out: Path) -> tuple[dict, list[str]]:
     )
 
 
-def quartic_density(out: Path, m: dict) -> str | None:
-    """Samples of the transistor quartic unit against its exact density and the behavioural ones."""
-    from .circuits.quartic import QuarticParams
-    from .plots import save
-    from .plots_cmos import density_plot
-    from .theory import node_density
+def density_figure(m: dict, samples: np.ndarray, outdir: Path) -> list[str]:
+    """A cmos_quartic run's figure hook: density.png, its samples against the exact density of the
+    unit's own DC characteristic and the behavioural quartic densities (fitted and target)."""
+    from ...analysis.theory import node_density
+    from ...plots import save
+    from ..quartic import QuarticParams
+    from .plots import density_plot
 
-    path = out / "quartic_cmos" / "samples.npz"
-    if not path.is_file():
-        return None
-    samples = np.load(path)["samples"][:, 0]
+    samples = samples[:, 0]
     info, dc = m["info"], m["dc_characteristic"]
     u, i_in = np.asarray(dc["u_v"]), np.asarray(dc["i_in_a"])
     pdf, _ = node_density(u, i_in, info["c_f"], info["psd_a2_per_hz"])
@@ -107,8 +102,8 @@ def quartic_density(out: Path, m: dict) -> str | None:
         q = QuarticParams(j2=j2, j4=j4, kt=info["kt"])
         w = np.exp(-(q.potential(x, b) - q.potential(x, b).min()) / q.kt)
         curves[label] = (u, w / np.trapezoid(w, u))
-    save(density_plot(samples, curves), out / "quartic_cmos" / "density.png")
-    return "quartic_cmos/density.png"
+    save(density_plot(samples, curves), outdir / "density.png")
+    return ["density.png"]
 
 
 def _check(m: dict, name: str) -> dict | None:
@@ -116,11 +111,20 @@ def _check(m: dict, name: str) -> dict | None:
 
 
 def cmos_markdown(runs: dict, out: Path) -> str:
-    """The section text; ``runs`` maps the CMOS_SPECS names to (spec, metrics). Writes its figures."""
-    pbit, ring, quartic = (runs[n][1] for n in CMOS_SPECS)
+    """The report hook of the three cmos families: the section text from the demo's runs of them
+    (``runs``: spec name → (spec, metrics); the first run of each family is reported) and the sweeps
+    pbit_bias and ring_coupling in ``out``/sweeps. Writes the sweeps' figures."""
+    first = {}
+    for name, (spec, m) in runs.items():
+        first.setdefault(spec.family, (name, spec, m))
+    if not {"cmos_pbit", "cmos_ring", "cmos_quartic"} <= first.keys():
+        return ""  # the section compares the three; a demo without one of them has no section
+    (_, pbit_spec, pbit), (_, ring_spec, ring), (q_name, q_spec, quartic) = (
+        first[f] for f in ("cmos_pbit", "cmos_ring", "cmos_quartic")
+    )
     fit, sigmoid_fig = pbit_curve(out)
     adler, ring_figs = ring_locking(out)
-    density_fig = quartic_density(out, quartic)
+    density_fig = f"{q_name}/density.png" if (out / q_name / "density.png").is_file() else None
     sym = _check(pbit, "p1_symmetry")
     var = _check(quartic, "var[v(u)]")
     ks = _check(quartic, "ks[v(u)]")
@@ -153,7 +157,7 @@ def cmos_markdown(runs: dict, out: Path) -> str:
         "",
         "### p-bit",
         "",
-        runs["pbit"][0].description,
+        pbit_spec.description,
         "",
         f"Zero bias: P(1) = {sym['measured']:.4f} ± {sym['se']:.4f} from {pbit['switches']} switches "
         f"(0/1 autocorrelation time {_si(pbit['pbit_tau_int_s'], 's')}, mean dwell "
@@ -171,7 +175,7 @@ def cmos_markdown(runs: dict, out: Path) -> str:
         ]
     lines += ["", f"![p-bit transfer curve]({sigmoid_fig})", "", "### Coupled ring oscillators", ""]
     lines += [
-        runs["ring2"][0].description,
+        ring_spec.description,
         "",
         f"ring2: f = {_si(ring['frequency_hz'], 'Hz')} ± {_si(ring['frequency_se_hz'], 'Hz')}, period jitter "
         f"{_si(ring['period_jitter_s'], 's')} rms at 300 K, R = {ring['locking_r']:.6f}, "
@@ -198,7 +202,7 @@ def cmos_markdown(runs: dict, out: Path) -> str:
             ),
         ]
     lines += [""] + [f"![ring locking]({f})" for f in ring_figs]
-    lines += ["", "### Transistor-level quartic neuron", "", runs["quartic_cmos"][0].description, ""]
+    lines += ["", "### Transistor-level quartic neuron", "", q_spec.description, ""]
     lines += [
         f"Realised unit (fit to the DC characteristic over ±4 σ): J₂ = {quartic['j2_fit']:.3f}, "
         f"J₄ = {quartic['j4_fit']:.3f}, offset b = {quartic['bias_fit']:.3f} (design 1, 1, 0). Variance in "

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .physics import K_B
+from ..physics import K_B
 
 # a relaxation from a non-equilibrium start: 64 independent RC nodes (τ = 1 µs) starting at 50 kT of
 # stored energy each, simulated for 2τ: the mean heat released per node is known in closed form
@@ -20,8 +20,8 @@ RELAX = {
 
 
 def _samples(table: dict):
-    from .experiment import prepare, simulate_scratch
-    from .spec import spec_from_table
+    from ..runs.experiment import prepare, simulate_scratch
+    from ..runs.spec import spec_from_table
 
     return simulate_scratch(prepare(spec_from_table(table)))
 
@@ -51,8 +51,8 @@ def mmd_checks(gauss4_samples: np.ndarray, gauss4_metrics: dict, base_table: dic
     """gauss4 against (a) itself with another seed, (b) a copy whose noise temperature, hence whose
     covariance, is 5 % higher: the quadratic-kernel MMD (means and covariances) on every ≈ independent
     row, and the Gaussian-kernel MMD on 2000 rows, each against its permutation floor."""
-    from .analysis.mmd import mmd_test
-    from .spec import with_overrides
+    from ..analysis.mmd import mmd_test
+    from ..runs.spec import with_overrides
 
     tau = max(gauss4_metrics["tau_int_s"]) / gauss4_metrics["noise_step_s"]
     t_noise = base_table["circuit"]["noise_temperature_k"]
@@ -76,7 +76,7 @@ def mmd_checks(gauss4_samples: np.ndarray, gauss4_metrics: dict, base_table: dic
 
 def energy_markdown(rows, out: Path) -> str:
     """Section text from the demo runs ``rows`` [(spec, metrics)]; runs the relaxation and MMD extras."""
-    from .spec import read_toml
+    from ..runs.spec import read_toml
 
     lines = [
         "",

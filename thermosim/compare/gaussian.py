@@ -28,9 +28,9 @@ import time
 
 import numpy as np
 
-from .analysis.distances import sample_gaussian_kl
-from .analysis.mmd import mmd_test
-from .analysis.stats import cov_rel_error, covariance_with_se, ess_summary
+from ..analysis.distances import sample_gaussian_kl
+from ..analysis.mmd import mmd_test
+from ..analysis.stats import cov_rel_error, covariance_with_se, ess_summary
 
 N_SAMPLES = 20_000  # per exact or thermox sampler
 N_DDPM = 5_000  # per DDPM setting (the costly sampler): KL null size 1.4e-3 (d = 4) to 4.4e-3 (d = 8)
@@ -45,14 +45,14 @@ GAUSS_CLIP = 8.0  # x̂₀ bound in σ units: never reached by the data (P(|z| >
 
 def gauss_ddpm_config():
     """The DDPM for 4–8-dimensional standardized Gaussians: 128 wide, 10 000 steps (≈ 15 CPU s)."""
-    from .digital.ddpm import DDPMConfig
+    from ..digital.ddpm import DDPMConfig
 
     return DDPMConfig(width=128, blocks=2, time_features=16, train_steps=10_000, warmup=500)
 
 
 def task_tables() -> dict[str, dict]:
     """The three laws as ``rc`` spec tables (SI units), each with its capacitance and conductance matrices."""
-    from .spec import load_spec
+    from ..runs.spec import load_spec
 
     gauss4 = load_spec("gauss4")
     p4 = np.asarray(gauss4.params.precision, float)
@@ -99,7 +99,7 @@ def judge(x: np.ndarray, corr: np.ndarray, exact: np.ndarray, tau: float, seed: 
 
 def digital_row(method: str, x: np.ndarray, cpu_s: float, macs: int, law: dict, seed: int, dt=1.0) -> dict:
     """One digital sampler's row: metrics, ESS per CPU second, energy lines per sample."""
-    from .digital.energy import digital_energy_rows
+    from ..digital.energy import digital_energy_rows
 
     ess = ess_summary(x, dt, cpu_s)
     tau = len(x) / ess["ess"]
@@ -119,12 +119,12 @@ def digital_row(method: str, x: np.ndarray, cpu_s: float, macs: int, law: dict, 
 
 def run_task(name: str, table: dict, seed: int, models, log) -> dict:
     """All samplers on one law; ``models`` is the folder of cached DDPMs."""
-    from .compare import headline_energy
-    from .digital import samplers
-    from .digital.ddpm import train_or_load
-    from .experiment import prepare, simulate_scratch
-    from .spec import spec_from_table
-    from .theory import lyapunov_covariance
+    from ..analysis.theory import lyapunov_covariance
+    from ..digital import samplers
+    from ..digital.ddpm import train_or_load
+    from ..runs.experiment import prepare, simulate_scratch
+    from ..runs.spec import spec_from_table
+    from .digits import headline_energy
 
     spec_table = {
         "name": f"compare_{name}",
@@ -133,10 +133,10 @@ def run_task(name: str, table: dict, seed: int, models, log) -> dict:
         "sim": {"seed": seed},
     }
     spec_table["sim"]["t_stop_s"] = 1.0
-    from .circuits import FAMILIES
+    from ..circuits import FAMILIES
 
     built = FAMILIES["rc"].build(spec_from_table(spec_table).params)
-    sigma = np.asarray(built.cov_theory, float)
+    sigma = np.asarray(built.theory.cov, float)
     a = np.linalg.solve(table["c"], table["g"])
     d = a @ sigma + sigma @ a.T  # the diffusion the circuit's Σ implies (= C⁻¹ S C⁻¹)
     if not np.allclose(lyapunov_covariance(a, d), sigma, rtol=1e-9, atol=1e-12 * np.abs(sigma).max()):

@@ -26,12 +26,12 @@ NONIDEAL_RUNS = (
 
 def run_all(out: Path, workers: int, log=sys.stderr) -> dict:
     """Every run of the section; writes out/linalg/linalg.json and the figures; returns the results."""
-    from .linalg.mismatch import mismatch_sweep
-    from .linalg.plots import error_vs_time, floor_vs_sigma, mismatch_curves
-    from .linalg.problem import Problem, random_m_matrix, random_rhs, random_spd
-    from .linalg.run import run_many
-    from .plots import save
-    from .results import atomic_write_json
+    from ..plots import save
+    from ..results import atomic_write_json
+    from .mismatch import mismatch_sweep
+    from .plots import error_vs_time, floor_vs_sigma, mismatch_curves
+    from .problem import Problem, random_m_matrix, random_rhs, random_spd
+    from .run import run_many
 
     t0 = time.perf_counter()
     spd = {d: random_spd(d, COND, MATRIX_SEED) for d, _ in INVERSE_RUNS}
@@ -67,7 +67,7 @@ def at_counts(run: dict, counts=SHOWN_COUNTS) -> list[dict]:
 
 def linalg_markdown(out: Path, workers: int | None = None) -> str:
     """Run the section and return its markdown (figures under out/linalg/, also saved as linalg.md)."""
-    from .results import atomic_write_text
+    from ..results import atomic_write_text
 
     res = run_all(out, workers or os.cpu_count() or 1)
     runs, sw = res["runs"], res["mismatch"]

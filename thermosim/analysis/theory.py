@@ -14,7 +14,7 @@ import numpy as np
 from scipy import linalg
 from threadpoolctl import threadpool_limits
 
-from .physics import K_B
+from ..physics import K_B
 
 
 def lyapunov_covariance(a: np.ndarray, d: np.ndarray) -> np.ndarray:

@@ -8,20 +8,19 @@ from pathlib import Path
 
 import numpy as np
 
-from .report_cmos import CMOS_SPECS, CMOS_SWEEPS
-
-DEMO_SPECS = ["rc_single", "rc_pair_thermal", "gauss4", "spu8", "quartic1", *CMOS_SPECS]
-DEMO_SWEEPS = ["noise_step", "gauss4_temperature", "spu8_damping", "quartic_kt", *CMOS_SWEEPS]
+from ..paths import shipped_specs, shipped_sweeps
 
 
 def demo(out: Path) -> int:
-    """Run every demo spec, write results/<name>/ and results/REPORT.md; exit 1 if a check failed."""
-    from .results import atomic_write_text, claim_output_dir
-    from .runs import run_spec, summary_table
-    from .spec import load_spec
+    """Run every shipped spec and sweep (discovered in circuits/), the applications and the families'
+    report sections; write results/<name>/ and results/REPORT.md; exit 1 if a check failed."""
+    from ..results import atomic_write_text, claim_output_dir
+    from ..runs.run import run_spec, summary_table
+    from ..runs.spec import load_spec
 
     claim_output_dir(out, "demo folder")
-    stages = len(DEMO_SPECS) + len(DEMO_SWEEPS) + 5  # + cmos/energy sections, compare, generative, linalg
+    specs, sweep_files = shipped_specs(), shipped_sweeps()
+    stages = len(specs) + len(sweep_files) + 5  # + family/energy sections, compare, generative, linalg
     done = [0]
     t0 = time.perf_counter()
 
@@ -32,32 +31,35 @@ def demo(out: Path) -> int:
         )
 
     rows = []
-    for name in DEMO_SPECS:
-        stage(f"run {name}")
-        spec = load_spec(name)
-        m = run_spec(spec, out=out / name)
+    for path in specs:
+        spec = load_spec(path)
+        stage(f"run {spec.name}")
+        m = run_spec(spec, out=out / spec.name).metrics
         print(summary_table(m), file=sys.stderr)
         rows.append((spec, m))
     import os
 
-    from .sweep import load_sweep
-    from .sweep_run import run_sweep
+    from ..runs.sweep import load_sweep
+    from ..runs.sweep_run import run_sweep
 
     sweeps = []
-    for name in DEMO_SWEEPS:
-        stage(f"sweep {name}")
-        sweep = load_sweep(name)
-        res = run_sweep(sweep, out / "sweeps" / name, workers=os.cpu_count() or 1)
+    for path in sweep_files:
+        sweep = load_sweep(path)
+        stage(f"sweep {sweep.name}")
+        res = run_sweep(sweep, out / "sweeps" / sweep.name, workers=os.cpu_count() or 1)
         sweeps.append((sweep, res))
-    from .compare import compare_markdown, run_compare
-    from .report_cmos import cmos_markdown
-    from .report_energy import energy_markdown
-    from .report_generative import generative_markdown
-    from .report_linalg import linalg_markdown
+    from ..circuits import FAMILIES
+    from ..compare.digits import compare_markdown, run_compare
+    from ..generative.report import generative_markdown
+    from ..linalg.report import linalg_markdown
+    from .energy import energy_markdown
 
-    cmos = {spec.name: (spec, m) for spec, m in rows if spec.name in CMOS_SPECS}
-    stage("transistor-level and energy sections")
-    sections = cmos_markdown(cmos, out) + energy_markdown(rows, out)
+    stage("the families' sections and the energy section")
+    sections = ""
+    hooks = list(dict.fromkeys(FAMILIES[s.family].report for s, _ in rows if FAMILIES[s.family].report))
+    for hook in hooks:  # each section once, with the runs of every family that declares it
+        sections += hook({s.name: (s, m) for s, m in rows if FAMILIES[s.family].report is hook}, out)
+    sections += energy_markdown(rows, out)
     stage("the digital denoiser vs the circuits (compare)")
     sections += compare_markdown(run_compare(out / "compare"))
     stage("the generative computer (generate)")
@@ -76,7 +78,7 @@ def sweeps_markdown(sweeps, out: Path) -> str:
     """The sweeps section: description, replica mean ± SE per point, and the figures."""
     import csv
 
-    from .plots import metric_figure
+    from ..plots import metric_figure
 
     lines = ["", "## Sweeps", ""]
     for sweep, res in sweeps:

@@ -16,17 +16,18 @@ import numpy as np
 from scipy.stats import norm
 from threadpoolctl import threadpool_limits
 
-from . import __version__
-from .analysis import distances, energy
-from .analysis.gaussian import compare_gaussian
-from .analysis.sampling import grid_samples
-from .analysis.stats import check, ks_check
-from .circuits import FAMILIES, Built
-from .physics import K_B
-from .spec import Spec, SpecError, check_steps
-from .spice import noise as spice_noise
-from .spice.errors import SpiceError, timestep_message
-from .spice.runner import ngspice_version, run_netlist
+from .. import __version__
+from ..analysis import distances, energy
+from ..analysis.gaussian import compare_gaussian
+from ..analysis.sampling import grid_samples
+from ..analysis.stats import check, ks_check
+from ..circuits import FAMILIES, Built
+from ..errors import SpecError
+from ..physics import K_B
+from ..spice import noise as spice_noise
+from ..spice.errors import SpiceError, timestep_message
+from ..spice.runner import ngspice_version, run_netlist
+from .spec import Spec, check_steps
 
 MIN_ALIGNMENT = 0.99  # share of simulator points that must sit on the noise grid
 # ngspice 39 starts a transient with a step of min(t_stop/100, tstep)/100; the start-up ramp lands on
@@ -91,7 +92,7 @@ def prepare(spec: Spec) -> Prepared:
 def saved_vectors(built: Built) -> list[str]:
     """The variables, then each supply's current and its terminal voltages (ground is not a vector)."""
     out = list(built.variables)
-    for s in built.supplies:
+    for s in built.energy.supplies:
         out += [f"i({s.source})"] + [f"v({n})" for n in (s.plus, s.minus) if n is not None]
     return list(dict.fromkeys(out))
 
@@ -110,7 +111,7 @@ def supply_metrics(built: Built, plot, t_from_s: float, family_metrics: dict) ->
     """
     t = plot["time"]
     power = {}
-    for s in built.supplies:
+    for s in built.energy.supplies:
         v = plot[f"v({s.plus})"] - (plot[f"v({s.minus})"] if s.minus else 0.0)
         power[s.source] = energy.supply_power(t, v, plot[f"i({s.source})"], t_from_s)
     total = float(sum(power.values()))
@@ -144,16 +145,12 @@ def simulate(
     t0, cpu0 = time.perf_counter(), time.process_time()
     spec, built = prep.spec, prep.built
     saved = saved_vectors(built)
-    mean_theory, cov_theory, cdfs, potential = (
-        built.mean_theory,
-        built.cov_theory,
-        built.cdfs,
-        built.potential,
-    )
+    law = built.theory
+    mean_theory, cov_theory, cdfs, potential = law.mean, law.cov, law.cdfs, law.potential
     reference_info: dict = {}
-    if built.reference is not None:  # the circuit's own DC characteristic first (a fraction of a second)
-        dc = run_netlist(built.reference.netlist, run_dir / "dc", timeout_s=spec.sim.timeout_s, analysis="dc")
-        mean_theory, cov_theory, cdfs, reference_info, potential = built.reference.theory(dc.plot)
+    if law.reference is not None:  # the circuit's own DC characteristic first (a fraction of a second)
+        dc = run_netlist(law.reference.netlist, run_dir / "dc", timeout_s=spec.sim.timeout_s, analysis="dc")
+        mean_theory, cov_theory, cdfs, reference_info, potential = law.reference.theory(dc.plot)
     try:
         res = run_netlist(
             prep.netlist,
@@ -207,7 +204,7 @@ def simulate(
         )
     family_metrics["warnings"] = sorted({str(w.message).splitlines()[0] for w in caught})
     window = times[-1] - times[0]
-    cpu = res.cpu_s + (dc.cpu_s if built.reference is not None else 0.0) + time.process_time() - cpu0
+    cpu = res.cpu_s + (dc.cpu_s if law.reference is not None else 0.0) + time.process_time() - cpu0
     ess = family_metrics["independent_samples"]
     family_metrics |= {"cpu_s": cpu, "ess_per_sim_s": ess / window, "ess_per_cpu_s": ess / cpu}
     n_noise = prep.n_steps
@@ -290,14 +287,14 @@ def energy_rows(
     window = times[-1] - times[0]
     return energy.energy_table(
         supply_j=fm["supply_power_w"] * window,
-        supplies=[s.source for s in built.supplies],
+        supplies=[s.source for s in built.energy.supplies],
         window_s=window,
         samples=fm["independent_samples"],
         heat_kt=heat,
         heat_note=note,
-        kt_j=built.kt_j or K_B * e.temperature_k,
-        visible=built.visible or len(built.variables),
-        parameters=built.parameters,
+        kt_j=built.energy.kt_j or K_B * e.temperature_k,
+        visible=built.energy.visible or len(built.variables),
+        parameters=built.energy.parameters,
         temperature_k=e.temperature_k,
         adc_bits=e.adc_bits,
         adc_fom_j=e.adc_fom_j,

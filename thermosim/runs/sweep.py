@@ -36,19 +36,11 @@ from typing import Any
 
 import numpy as np
 
-from . import __version__
-from .spec import (
-    CIRCUITS_DIR,
-    SpecError,
-    find_spec,
-    plain_name,
-    printable,
-    read_toml,
-    spec_from_table,
-    with_overrides,
-)
+from .. import __version__
+from ..errors import SpecError, plain_name, printable
+from ..paths import SWEEPS_DIR
+from .spec import find_spec, read_toml, spec_from_table, with_overrides
 
-SWEEPS_DIR = CIRCUITS_DIR / "sweeps"
 MAX_RUNS = 10_000  # points × replicas of one sweep (hours of ngspice); more is a typo, refused up front
 # scalar metrics of a run, and vector ones addressed as name[i] (see experiment.simulate)
 SCALAR_METRICS = {
@@ -163,7 +155,7 @@ def _sweep_from_table(t: dict) -> Sweep:
         base_table = read_toml(find_spec(t["base"]))
     except SpecError as err:
         raise SpecError(f"base: {err}") from None
-    from .circuits import FAMILIES
+    from ..circuits import FAMILIES
 
     family = FAMILIES.get(base_table.get("family"))
     for m in metrics:
@@ -300,7 +292,7 @@ def point_key(prep, seed: int) -> str:
     are there even where the netlist does not show them), the netlist text (model cards inlined), the
     seed, the resolved noise step and burn-in, a digest of thermosim's own source and ngspice's version.
     """
-    from .spice.runner import ngspice_version
+    from ..spice.runner import ngspice_version
 
     spec = prep.spec
     ident = {
@@ -317,16 +309,41 @@ def point_key(prep, seed: int) -> str:
         "n_steps": prep.n_steps,
         "burn_in_s": prep.burn_in_s,
         "code": code_digest(),
+        "family_code": family_digest(spec.family),
         "ngspice": ngspice_version(),
     }
     text = json.dumps(ident, sort_keys=True, default=repr)
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
+def family_digest(family: str) -> str:
+    """sha256 of the source of a family defined outside thermosim (a plugin, a notebook): its builder's
+    module file, or the builder and params' own source where no file exists; "" for shipped families
+    (covered by :func:`code_digest`)."""
+    import inspect
+
+    from ..circuits import FAMILIES
+
+    fam = FAMILIES[family]
+    module = inspect.getmodule(fam.build)
+    if module is not None and module.__name__.split(".")[0] == "thermosim":
+        return ""
+    h = hashlib.sha256()
+    try:
+        h.update(Path(inspect.getsourcefile(fam.build)).read_bytes())
+    except (OSError, TypeError):
+        for obj in (fam.build, fam.params):
+            try:
+                h.update(inspect.getsource(obj).encode())
+            except (OSError, TypeError):  # no source at all: never reuse a cached result
+                return f"uncached-{id(obj)}"
+    return h.hexdigest()
+
+
 @functools.cache
 def code_digest() -> str:
     """sha256 of thermosim's own source files (path and bytes): a changed line changes every key."""
-    root = Path(__file__).resolve().parent
+    root = Path(__file__).resolve().parent.parent  # the package
     h = hashlib.sha256(__version__.encode())
     for f in sorted(root.rglob("*.py")):
         h.update(f.relative_to(root).as_posix().encode() + b"\0" + f.read_bytes() + b"\0")

@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import os
-import re
 import tomllib
 import types
 import typing
@@ -25,24 +23,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Union
 
-# The project tree holding circuits/ and netlists/ (the checkout, or THERMOSIM_ROOT).
-ROOT = Path(os.environ.get("THERMOSIM_ROOT") or Path(__file__).resolve().parent.parent)
-CIRCUITS_DIR = ROOT / "circuits"
-NETLISTS_DIR = ROOT / "netlists"
+from ..errors import MAX_NAME, MAX_SEED, SpecError, is_plain_name, plain_name, positive, printable  # noqa: F401
+from ..paths import CIRCUITS_DIR
+
 # Limits that refuse absurd input up front instead of running out of memory or time: ngspice costs about
 # 2 µs per time point for a tiny circuit (and 8 bytes per vector per point of raw file), so 2·10⁸ noise
 # steps is minutes of ngspice and gigabytes of raw data; 4096 nodes is 8× the largest benchmarked network.
 MAX_NOISE_STEPS = 200_000_000
 MAX_NODES = 4096
-# a spec name becomes results/<name>/ and netlists/<name>.cir: a plain file name, no path
-_NAME = re.compile(r"[A-Za-z0-9_+-][A-Za-z0-9_.+-]*")
-# and a short one: it also names <name>.cir, the noise files and staging folders (file names ≤ 255 bytes)
-MAX_NAME = 100
-MAX_SEED = 2**64 - 1  # numpy's seed words are unsigned 64-bit; samples.npz stores the seed as uint64
-
-
-class SpecError(ValueError):
-    """A spec that cannot be used; the message names the file and the key."""
 
 
 @dataclass(frozen=True)
@@ -110,28 +98,6 @@ class Spec:
     energy: EnergySpec = EnergySpec()
 
 
-def positive(value: float, key: str, allow_zero: bool = False) -> None:
-    """Raise SpecError unless value > 0 (or >= 0) and finite."""
-    ok = math.isfinite(value) and (value >= 0 if allow_zero else value > 0)
-    if not ok:
-        raise SpecError(f"{key} must be {'>= 0' if allow_zero else '> 0'}, got {float(value)!r}")
-
-
-def is_plain_name(value: Any) -> bool:
-    """True for a name that can become a file or folder name: letters, digits, _ - + . (not first), ≤ 100."""
-    return isinstance(value, str) and len(value) <= MAX_NAME and bool(_NAME.fullmatch(value))
-
-
-def plain_name(value: Any, key: str) -> str:
-    """A name that becomes a file or directory name (results/<name>/), else SpecError naming ``key``."""
-    if not is_plain_name(value):
-        raise SpecError(
-            f"{key} = {printable(repr(value))[:120]} must be a plain file name of at most {MAX_NAME} "
-            "characters (letters, digits, '_', '-', '+', '.' not first; it names the results directory)"
-        )
-    return value
-
-
 def check_steps(t_stop_s: float, noise_step_s: float, where: str = "sim", why: str = "") -> int:
     """The number of noise steps t_stop/step, refused (SpecError naming both keys) above MAX_NOISE_STEPS."""
     steps = t_stop_s / noise_step_s
@@ -170,10 +136,16 @@ def read_toml(path: Path) -> dict:
         raise SpecError(f"{path}: cannot read: {err.strerror}") from None
 
 
-def load_spec(name_or_path: str | Path) -> Spec:
-    """Read, parse and validate a spec file; raises SpecError naming the file and key."""
+def load_spec(name_or_path: str | Path, overrides: dict[str, Any] | None = None) -> Spec:
+    """Read, parse and validate a spec file (a path, or a shipped spec's name); ``overrides`` sets dotted
+    keys first (``{"sim.seed": 3, "circuit.c_f": 2e-12}``). Raises SpecError naming the file and key."""
     path = find_spec(name_or_path)
     table = read_toml(path)
+    if overrides:
+        try:
+            table = with_overrides(table, overrides)
+        except SpecError as err:
+            raise SpecError(f"{path}: {err}") from None
     try:
         return spec_from_table(table, path)
     except SpecError as err:
@@ -199,7 +171,7 @@ def with_overrides(table: dict, overrides: dict[str, Any]) -> dict:
 
 
 def spec_from_table(table: dict, path: Path | None = None) -> Spec:
-    from .circuits import FAMILIES  # the registry lives with the builders
+    from ..circuits import FAMILIES  # the registry lives with the builders
 
     allowed = {"name", "family", "description", "circuit", "sim", "energy"}
     if "base" in table and "axes" in table:
@@ -218,7 +190,8 @@ def spec_from_table(table: dict, path: Path | None = None) -> Spec:
     size = getattr(params, "size", None)
     if size is not None and size() > MAX_NODES:  # before validation allocates anything per node
         raise SpecError(f"circuit.n = {size()} nodes is more than {MAX_NODES} (the most thermosim runs)")
-    params.validate("circuit")
+    if hasattr(params, "validate"):  # a family may validate beyond the field types
+        params.validate("circuit")
     sim = build_dataclass(SimSpec, table["sim"], "sim")
     sim.validate("sim")
     description = _typed(table.get("description", ""), str, "description")
@@ -254,11 +227,6 @@ def _no_unknown(table: dict, allowed: set[str], where: str) -> None:
             near = difflib.get_close_matches(key, sorted(allowed), n=1)
             hint = f" (did you mean '{near[0]}'?)" if near else f" (allowed: {', '.join(sorted(allowed))})"
             raise SpecError(f"unknown key '{where + '.' if where else ''}{printable(key)}'{hint}")
-
-
-def printable(text: str) -> str:
-    """``text`` for a one-line message: as is when printable, else with escapes (a key may hold '\\n')."""
-    return text if text.isprintable() else text.encode("unicode_escape").decode("ascii")
 
 
 def _typed(value: Any, typ: type, key: str) -> Any:

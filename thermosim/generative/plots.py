@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from .plots import save  # noqa: E402
+from ..plots import save
 
 GAP = 2  # blank pixels between neighbouring digits
 
@@ -60,8 +57,8 @@ def sample_panels(panels: dict, rows: int = 4):
 def trajectories(model, snapshots: np.ndarray, readout: np.ndarray, rows: int = 6, ax=None):
     """Noise → digit: the visible units of ``rows`` samples (voltage read-out) at evenly spaced times,
     and in the last column the current read-out (scaled pixels ``readout``)."""
-    from .digital.data import unscale
-    from .generative.model import decode
+    from ..digital.data import unscale
+    from .model import decode
 
     frames = [unscale(decode(model.config, snapshots[k, :rows])) for k in range(snapshots.shape[0])]
     frames.append(unscale(readout[:rows]))
@@ -138,8 +135,8 @@ def sweep_figure(result: dict):
 def generative_figures(
     model, images: dict, classes, ddpm_images: dict, snapshots, readout, out: Path
 ) -> list[str]:
-    from .digital.data import load_digits_split
-    from .digital.quality import get_judge
+    from ..digital.data import load_digits_split
+    from ..digital.quality import get_judge
 
     split = load_digits_split()
     best = max(ddpm_images, key=lambda k: int(k.split("_")[1]))

@@ -12,25 +12,30 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from .analysis.gaussian import compare_gaussian
-from .analysis.stats import resample_uniform
+from ..analysis.gaussian import compare_gaussian
+from ..analysis.stats import resample_uniform
+from ..circuits import FAMILIES
+from ..results import atomic_savez, atomic_write_json, atomic_write_text, check_output_dir, replace_dir
+from ..spice.guard import check_netlist
+from ..spice.runner import ngspice_version, run_netlist
 from .experiment import prepare, simulate
-from .netlist_io import prepare_foreign
-from .results import atomic_savez, atomic_write_json, atomic_write_text, check_output_dir, replace_dir
-from .spec import is_plain_name
-from .spice.guard import check_netlist
-from .spice.runner import ngspice_version, run_netlist
+from .foreign import prepare_foreign
+from .result import Result
 
 RESULTS = Path("results")
 SUMMARY_ROWS = 16  # variables listed one by one in the summary table
 
 
-def run_spec(spec, seed=None, out=None, plots=True, keep=False, quiet=False) -> dict:
-    """Simulate one spec and write results/<name>/ atomically; returns the metrics."""
+def run_spec(spec, seed=None, out=None, plots=True, keep=False, quiet=False) -> Result:
+    """Simulate one spec; with ``out``, write the folder atomically (netlist, samples, metrics, figures).
+
+    ``out=None`` keeps the run in memory (nothing written). The command line passes results/<name>.
+    """
     seed = spec.sim.seed if seed is None else seed
     prep = prepare(spec)
     ngspice_version()  # fail before any output when ngspice is missing
-    out = check_output_dir(Path(out) if out else RESULTS / spec.name)  # before minutes of simulation
+    if out is not None:
+        out = check_output_dir(Path(out))  # before minutes of simulation
     if not quiet:
         print(
             f"[thermosim] {spec.name}: {prep.n_steps:,} noise steps of {prep.noise_step_s:.3g} s, "
@@ -51,11 +56,17 @@ def run_spec(spec, seed=None, out=None, plots=True, keep=False, quiet=False) -> 
         res = simulate(prep, seed, run_dir, keep=keep, progress=lambda n: bar.update(max(0, n - bar.n)))
     if keep:
         res.metrics["run_dir"] = str(run_dir)
-    write_outputs(out, prep.netlist, f"{spec.name}.cir", res.metrics, res.samples, res.sample_times_s, plots)
-    return res.metrics
+    if out is not None:
+        hook = FAMILIES[spec.family].figures if plots else None
+        write_outputs(
+            out, prep.netlist, f"{spec.name}.cir", res.metrics, res.samples, res.sample_times_s, plots, hook
+        )
+    return Result.from_metrics(res.metrics, res.samples, res.sample_times_s, out)
 
 
-def write_outputs(out: Path, netlist: str, netlist_name: str, metrics, samples, times, plots: bool) -> None:
+def write_outputs(
+    out: Path, netlist: str, netlist_name: str, metrics, samples, times, plots: bool, figures_hook=None
+) -> None:
     """Everything goes to a staging directory first, then replaces ``out`` in one rename.
 
     ``out`` is replaced only if thermosim wrote it (results.MARKER) or it is empty; any other existing
@@ -75,9 +86,11 @@ def write_outputs(out: Path, netlist: str, netlist_name: str, metrics, samples, 
         variables = np.array(metrics["variables"])
         atomic_savez(stage / "samples.npz", samples=samples, t_s=times, variables=variables, **seed)
         if plots:
-            from .plots import run_figures
+            from ..plots import run_figures
 
             metrics["figures"] = run_figures(metrics, samples, stage)
+            if figures_hook is not None:  # the family's own figures
+                metrics["figures"] += figures_hook(metrics, samples, stage)
         atomic_write_json(stage / "metrics.json", metrics)
         replace_dir(stage, out)
     except OSError as err:
@@ -88,13 +101,14 @@ def write_outputs(out: Path, netlist: str, netlist_name: str, metrics, samples, 
         raise
 
 
-def run_netlist_file(path: Path, probes=None, out=None, keep=False) -> dict:
-    """Run a netlist written by anyone as is (see netlist_io) and analyse the probed node voltages."""
+def run_netlist_file(path: Path, probes=None, out=None, keep=False) -> Result:
+    """Run a netlist written by anyone as is (see :mod:`.foreign`) and analyse the probed node voltages;
+    with ``out``, write the folder atomically (``None``: in memory)."""
+    path = Path(path)
     if not path.is_file():
         raise ValueError(f"{path}: no such netlist file")
-    if out is None and not is_plain_name(path.stem):
-        raise ValueError(f"{path}: the file name cannot name a results folder; give one with --out")
-    out = check_output_dir(Path(out) if out else RESULTS / path.stem)
+    if out is not None:
+        out = check_output_dir(Path(out))
     try:
         text, notes = prepare_foreign(path.read_text(errors="replace"))
     except ValueError as err:
@@ -144,8 +158,10 @@ def run_netlist_file(path: Path, probes=None, out=None, keep=False) -> dict:
         "checks": [],
         "passed": True,
     }
-    write_outputs(out, text, path.name, metrics, x, np.arange(len(x)) * dt + burn, False)
-    return metrics
+    times = np.arange(len(x)) * dt + burn
+    if out is not None:
+        write_outputs(out, text, path.name, metrics, x, times, False)
+    return Result.from_metrics(metrics, x, times, out)
 
 
 def summary_table(m: dict) -> str:

@@ -13,16 +13,25 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from .results import atomic_write_json, atomic_write_text, check_output_dir, claim_output_dir
+from ..circuits import FAMILIES
+from ..results import atomic_write_json, atomic_write_text, check_output_dir, claim_output_dir
 from .sweep import Point, Sweep, metric_value, points, run_point, summarize
 
 
 @contextlib.contextmanager
-def make_executor(workers: int, dask: bool = False, scheduler: str | None = None) -> Iterator[cf.Executor]:
+def make_executor(
+    workers: int, dask: bool = False, scheduler: str | None = None, threads: bool = False
+) -> Iterator[cf.Executor]:
     """A concurrent.futures Executor: local processes by default, or Dask (local cluster or ``scheduler``).
 
+    ``threads``: a thread pool instead of processes, for a family defined in ``__main__`` (a notebook or
+    a script), which fresh worker processes cannot import; ngspice still runs in its own processes.
     The sweep code sees only ``submit`` and futures; Dask's ``Client.get_executor`` gives the same API.
     """
+    if threads:
+        with cf.ThreadPoolExecutor(max_workers=workers) as ex:
+            yield ex
+        return
     if not (dask or scheduler):
         # spawn: workers start clean (no inherited threads) and import thermosim once (~0.3 s)
         with cf.ProcessPoolExecutor(
@@ -78,7 +87,14 @@ def run_sweep(
     reused = len(pts) - len(todo)
     failed = 0
     # connect to the executor before writing anything: a bad scheduler address leaves no directory behind
-    with make_executor(workers, dask, scheduler) if todo else contextlib.nullcontext() as ex:
+    family = FAMILIES[pts[0].table["family"]]
+    local = family.build.__module__ == "__main__"  # defined in a notebook or script: not importable
+    if local and (dask or scheduler):
+        raise ValueError(
+            f"family '{family.name}' is defined in __main__ (a notebook or script), which Dask workers "
+            "cannot import; put it in a module (or a plugin package) to sweep it on a cluster"
+        )
+    with make_executor(workers, dask, scheduler, threads=local) if todo else contextlib.nullcontext() as ex:
         claim_output_dir(out, "sweep folder")
         pdir.mkdir(parents=True, exist_ok=True)
         atomic_write_json(out / "sweep.json", _describe(sweep))
@@ -222,7 +238,7 @@ def write_tables(sweep: Sweep, out: Path, pts: list[Point]) -> None:
     atomic_write_text(out / "table.csv", _csv(rows))
     summary = summarize(rows, axes, list(sweep.metrics))
     atomic_write_text(out / "summary.csv", _csv(summary))
-    from .plots import sweep_figures
+    from ..plots import sweep_figures
 
     sweep_figures(json.loads((out / "sweep.json").read_text()), summary, out)
 
@@ -256,7 +272,7 @@ def replot(sweep_dir: Path, x: str | None = None, y: list[str] | None = None) ->
     for r in rows:
         for a in desc["axes"]:
             r[a["key"]] = _number(r[a["key"]])
-    from .plots import sweep_figures
+    from ..plots import sweep_figures
 
     return sweep_figures(desc, summarize(rows, axes, metrics), sweep_dir)
 

@@ -30,8 +30,8 @@ generate --spice-n 360 --transistor-n 96`.
 
 def generative_markdown(out: Path, log=sys.stderr) -> str:
     """Run `generate` with the committed model (demo sizes) and the K / window sweep; describe both."""
-    from .generative.judge import run_generate
-    from .generative.sweep import run_sweep
+    from .judge import run_generate
+    from .sweep import run_sweep
 
     d = out / "generative"
     model = d / "model.npz"

@@ -1,0 +1,292 @@
+"""The Python front door: one function per thing a researcher does, each the call a CLI command makes.
+
+Everything here is re-exported from ``thermosim`` itself::
+
+    import thermosim as ts
+    r = ts.run("rc_single", seed=2)             # a shipped spec, a .toml path, a Spec or a .cir netlist
+    r.samples, r.cov_theory, r.passed           # (n, d) volts, the exact covariance, all checks passed
+    ts.plot(r, "hist")                          # figures take ax= and return the axes
+
+Output folders: ``out=None`` keeps a run in memory, ``out="auto"`` writes ``results/<name>/`` in the
+current folder (what the command line does), any other path writes there. Folders are written atomically
+and only folders thermosim created are ever replaced (see docs/security.md).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from .circuits import FAMILIES, Family, register
+from .errors import SpecError, is_plain_name
+from .runs.result import Result
+from .runs.spec import Spec, load_spec
+
+RESULTS = Path("results")
+NETLIST_SUFFIXES = (
+    ".cir",
+    ".net",
+    ".sp",
+    ".spice",
+)  # `run` treats these as netlists, anything else as a spec
+
+#: Decorator registering a circuit family: ``@family("name", Params)`` over ``build(params) -> Built``.
+family = register
+
+
+def families() -> dict[str, Family]:
+    """Every registered family by name (shipped, plugins of the ``thermosim.families`` entry points, and
+    any registered in this session with :func:`family`)."""
+    return dict(sorted(FAMILIES.items()))
+
+
+def describe(name: str) -> str:
+    """Markdown description of a family: its summary and every ``[circuit]`` key with its type, default,
+    unit and note (the text of ``thermosim describe NAME`` and docs/reference.md)."""
+    from .circuits.describe import describe as text
+
+    return text(name)
+
+
+def reference() -> str:
+    """docs/reference.md: every registered family's keys, then the ``[sim]`` and ``[energy]`` keys."""
+    from .circuits.describe import describe as text
+    from .circuits.describe import keys_table, reference_head
+    from .runs.spec import EnergySpec, SimSpec
+
+    parts = [reference_head(), "## Families", ""] + [text(n) for n in sorted(FAMILIES)]
+    for title, cls in (("[sim]", SimSpec), ("[energy]", EnergySpec)):
+        parts += [f"## {title} (every spec)", "", (cls.__doc__ or "").strip(), "", keys_table(cls), ""]
+    return "\n".join(parts)
+
+
+def _spec(target: Spec | str | os.PathLike, overrides: dict | None) -> Spec:
+    if isinstance(target, Spec):
+        if overrides:
+            raise SpecError("overrides apply to a spec file or name; change a Spec with dataclasses.replace")
+        return target
+    return load_spec(target, overrides)
+
+
+def _out(out: str | os.PathLike | None, name: str) -> Path | None:
+    if out is None:
+        return None
+    if str(out) == "auto":
+        if not is_plain_name(name):
+            raise SpecError(f"'{name}' cannot name a results folder; give one with out= (--out)")
+        return RESULTS / name
+    return Path(out)
+
+
+def run(
+    target: Spec | str | os.PathLike,
+    seed: int | None = None,
+    out: str | os.PathLike | None = None,
+    *,
+    overrides: dict[str, Any] | None = None,
+    probes: list[str] | None = None,
+    plots: bool = True,
+    quiet: bool = False,
+    keep_run_dir: bool = False,
+) -> Result:
+    """Simulate a circuit in ngspice with calibrated, seeded noise and judge it against its exact law.
+
+    Parameters
+    ----------
+    target : a shipped spec's name (``"gauss4"``), a spec file, a :class:`Spec`, or a netlist file
+        (``.cir``, ``.net``, ``.sp``, ``.spice``) run as it is.
+    seed : noise seed (default: the spec's ``sim.seed``); a seeded run reproduces bit for bit.
+    out : ``None`` in memory, ``"auto"`` for ``results/<name>/``, or a folder.
+    overrides : dotted keys set on a spec file before validation, e.g. ``{"circuit.c_f": 2e-12}``.
+    probes : for a netlist, the nodes to analyse (default: every node voltage).
+    plots : write the figures with the results (a written run only).
+
+    Returns
+    -------
+    Result
+        samples (n, d) in V/A on the noise grid after burn-in, the exact mean/covariance, the checks
+        (|measured − expected| ≤ k·SE from the effective sample size), the energy table and all metrics.
+
+    Cost: ngspice's, about 0.1–0.7 µs per node per time step (one time step per noise sample), plus
+    reading the raw file (~7 ns per value).
+    """
+    if isinstance(target, str | os.PathLike) and Path(target).suffix.lower() in NETLIST_SUFFIXES:
+        from .runs.run import run_netlist_file
+
+        path = Path(target)
+        return run_netlist_file(path, probes=probes, out=_out(out, path.stem), keep=keep_run_dir)
+    spec = _spec(target, overrides)
+    from .runs.run import run_spec
+
+    return run_spec(spec, seed=seed, out=_out(out, spec.name), plots=plots, keep=keep_run_dir, quiet=quiet)
+
+
+def sweep(
+    target: str | os.PathLike,
+    out: str | os.PathLike | None = "auto",
+    *,
+    workers: int | None = None,
+    dask: bool = False,
+    scheduler: str | None = None,
+    resume: bool = False,
+):
+    """Run a sweep spec (a shipped sweep's name or a file): every grid point × replica, cached by a key of
+    every input, on local processes (``workers``, default all cores) or a Dask cluster (``dask=True`` for
+    a local one, ``scheduler="tcp://host:port"`` for yours).
+
+    Returns the tidy table (one row per point × replica: axes, seed, metrics, samples sha256, status) as
+    a :class:`pandas.DataFrame`; ``df.attrs`` holds the folder and the run counts. ``out="auto"`` writes
+    ``results/sweeps/<name>/``; ``None`` works in a temporary folder removed afterwards.
+    """
+    import pandas as pd
+
+    from .runs.sweep import load_sweep
+    from .runs.sweep_run import run_sweep
+
+    sw = load_sweep(target)
+    tmp = None
+    if out is None:
+        tmp = Path(tempfile.mkdtemp(prefix=f"thermosim-sweep-{sw.name}-"))
+        folder = tmp / sw.name
+    else:
+        folder = RESULTS / "sweeps" / sw.name if str(out) == "auto" else Path(out)
+    try:
+        counts = run_sweep(
+            sw, folder, workers=workers or os.cpu_count() or 1, dask=dask, scheduler=scheduler, resume=resume
+        )
+        df = pd.read_csv(folder / "table.csv", keep_default_na=False, na_values=[""])
+    finally:
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
+    df.attrs.update(counts, out=None if tmp else str(folder), sweep=sw.name)
+    return df
+
+
+def compare(out: str | os.PathLike = RESULTS / "compare", seed: int = 0, log=None) -> dict:
+    """The digital references against the circuits on the same tasks (digits: DDPM at 10/50/200 steps,
+    DDIM, a Gaussian circuit, the exact Gaussian; Gaussian laws: circuit, thermox, Cholesky, DDPM), with
+    quality, energy per sample and the verdict table. Needs the ``thermosim[digital]`` extra (JAX)."""
+    import sys
+
+    from .compare.digits import run_compare
+    from .results import claim_output_dir
+
+    claim_output_dir(Path(out))
+    return run_compare(Path(out), seed=seed, log=log or sys.stderr)
+
+
+def linalg(kind: str, **options) -> dict:
+    """Thermodynamic linear algebra: ``kind`` = ``"inverse"`` (A⁻¹ from the sampled covariance),
+    ``"solve"`` (A⁻¹b from the mean under a bias b) or ``"mismatch"`` (the error floor against component
+    tolerance). Options as :func:`thermosim.linalg.command.run_command` (matrix=FILE.npy or random=[d, ...],
+    circuit="rc"|"rlc", samples, seed, workers, out, ...); returns the summary written to linalg.json."""
+    from .linalg.command import run_command
+
+    return run_command(kind, **options)
+
+
+def plot(result: Result, kind: str = "hist", ax=None):
+    """One figure of a run on ``ax`` (a new one when None); returns the axes (an array for a grid).
+
+    kind: ``"hist"`` (each variable against its exact marginal), ``"cov"`` (measured / theory /
+    difference in SE), ``"autocorr"`` (normalised autocorrelation of up to 4 variables), ``"energy"``
+    (the energy table per sample), ``"trace"`` (the first 2000 samples in time).
+    """
+    import numpy as np
+
+    from . import plots
+    from .analysis.stats import autocorrelation
+
+    m, x, names = result.metrics, result.samples, list(result.variables)
+    if kind == "hist":
+        if result.cov_theory is None:
+            raise ValueError(f"{result.name}: no exact law to draw the histograms against; try 'trace'")
+        return plots.hist_grid(x, np.diag(result.cov_theory), result.mean_theory, names, axes=ax)
+    if kind == "cov":
+        if result.cov_theory is None or len(names) < 2:
+            raise ValueError(f"{result.name}: a covariance figure needs ≥ 2 variables and an exact law")
+        return plots.cov_heatmaps(
+            np.asarray(m["cov"]), result.cov_theory, names, axes=ax, cov_se=np.asarray(m["cov_se"])
+        )
+    if kind == "autocorr":
+        dt = m.get("noise_step_s") or m.get("sample_step_s")
+        lag = int(min(len(x) // 4, 1000))
+        for i, name in enumerate(names[:4]):
+            ax = plots.autocorr_plot(autocorrelation(x[:, i], lag), dt, ax=ax, label=name)
+        return ax
+    if kind == "energy":
+        return plots.energy_bars(result.energy, result.name, ax=ax)
+    if kind == "trace":
+        return plots.trace_plot(result.times_s[:2000], x[:2000], names, ax=ax)
+    raise ValueError(f"plot kind {kind!r} is not one of hist, cov, autocorr, energy, trace")
+
+
+def netlist(target: Spec | str | os.PathLike, overrides: dict[str, Any] | None = None) -> str:
+    """The netlist text a spec simulates (noise sources attached, seed-independent)."""
+    from .runs.experiment import prepare
+
+    return prepare(_spec(target, overrides)).netlist
+
+
+def replot(sweep_dir: str | os.PathLike, x: str | None = None, y: list[str] | None = None) -> list[str]:
+    """Redraw a finished sweep's figures from its table.csv (no simulation); returns the file names."""
+    from .runs.sweep_run import replot as redraw
+
+    return redraw(Path(sweep_dir), x=x, y=y)
+
+
+def demo(out: str | os.PathLike = RESULTS) -> int:
+    """Every shipped spec and sweep, the digital comparison, the generative computer and linalg, with
+    results/REPORT.md; returns the exit status (1 if any physics check failed)."""
+    from .report.demo import demo as run_demo
+
+    return run_demo(Path(out))
+
+
+def netlists(check: bool = False) -> list[Path]:
+    """Regenerate the committed netlists (netlists/NAME.cir) from every shipped spec; returns the stale
+    ones (rewritten unless ``check``)."""
+    from .paths import NETLISTS_DIR, shipped_specs
+    from .results import atomic_write_text
+    from .runs.experiment import prepare
+
+    stale = []
+    for spec_path in shipped_specs():
+        spec = load_spec(spec_path)
+        text = prepare(spec).netlist
+        target = NETLISTS_DIR / f"{spec.name}.cir"
+        if not target.exists() or target.read_text() != text:
+            stale.append(target)
+            if not check:
+                atomic_write_text(target, text)
+    return stale
+
+
+def noise_files(target, seed: int | None = None, out: str | os.PathLike | None = None):
+    """Write the seeded noise files a spec's netlist reads (for running the netlist in stock ngspice);
+    returns (seed, lines per file, paths). ``out`` defaults to the netlists folder."""
+    from .paths import NETLISTS_DIR
+    from .runs.experiment import noise_blocks, prepare
+
+    spec = _spec(target, None)
+    prep = prepare(spec)
+    seed = spec.sim.seed if seed is None else seed
+    outdir = Path(out) if out else NETLISTS_DIR
+    outdir.mkdir(parents=True, exist_ok=True)
+    names = prep.built.noise.files()
+    tmp = [outdir / f".{n}.partial" for n in names]
+    try:
+        files = [open(p, "w") for p in tmp]
+        for block in noise_blocks(prep, seed):
+            for f, chunk in zip(files, block, strict=True):
+                f.write(chunk)
+        for f, p, n in zip(files, tmp, names, strict=True):
+            f.close()
+            p.replace(outdir / n)
+    finally:
+        for p in tmp:
+            p.unlink(missing_ok=True)
+    return seed, prep.n_steps + 3, [outdir / n for n in names]

@@ -1,0 +1,1 @@
+"""Runs and sweeps: spec → netlist → ngspice → :class:`~.result.Result`; sweep grids, executors, cache."""
