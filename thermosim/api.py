@@ -18,12 +18,14 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .circuits import FAMILIES, Family, register
 from .errors import SpecError, is_plain_name
-from .runs.result import Result
 from .runs.spec import Spec, load_spec
+
+if TYPE_CHECKING:  # the heavy layers load when a function needs them: `thermosim --help` stays quick
+    from .circuits import Family
+    from .runs.result import Result
 
 RESULTS = Path("results")
 NETLIST_SUFFIXES = (
@@ -33,13 +35,20 @@ NETLIST_SUFFIXES = (
     ".spice",
 )  # `run` treats these as netlists, anything else as a spec
 
-#: Decorator registering a circuit family: ``@family("name", Params)`` over ``build(params) -> Built``.
-family = register
+
+def family(name: str, params: type, metrics: tuple[str, ...] = (), figures=None, report=None):
+    """Decorator registering a circuit family: ``@family("name", Params)`` over ``build(params) -> Built``
+    (see :func:`thermosim.circuits.register` for the hooks)."""
+    from .circuits import register
+
+    return register(name, params, metrics, figures, report)
 
 
 def families() -> dict[str, Family]:
     """Every registered family by name (shipped, plugins of the ``thermosim.families`` entry points, and
     any registered in this session with :func:`family`)."""
+    from .circuits import FAMILIES
+
     return dict(sorted(FAMILIES.items()))
 
 
@@ -57,7 +66,7 @@ def reference() -> str:
     from .circuits.describe import keys_table, reference_head
     from .runs.spec import EnergySpec, SimSpec
 
-    parts = [reference_head(), "## Families", ""] + [text(n) for n in sorted(FAMILIES)]
+    parts = [reference_head(), "## Families", ""] + [text(n) for n in families()]
     for title, cls in (("[sim]", SimSpec), ("[energy]", EnergySpec)):
         parts += [f"## {title} (every spec)", "", (cls.__doc__ or "").strip(), "", keys_table(cls), ""]
     return "\n".join(parts)

@@ -24,7 +24,7 @@ exact stationary law of the circuit as built is in ``info["actual"]`` (Lyapunov,
 from __future__ import annotations
 
 import math
-from dataclasses import fields, replace
+from dataclasses import dataclass, fields, replace
 
 import numpy as np
 
@@ -32,6 +32,19 @@ from ..analysis.theory import lyapunov_covariance
 from ..errors import SpecError, positive
 
 KEYS = ("mismatch_sigma", "mismatch_seed", "parasitic_c_f", "noise_bandwidth_hz", "actual_temperature_k")
+
+
+@dataclass(frozen=True)
+class NonIdeal:
+    """The non-ideality keys, shared by the rc and rlc params (their dataclasses inherit these fields)."""
+
+    mismatch_sigma: float = 0.0  # relative tolerance of every R, C, L and coupling (0 ≤ σ ≤ 0.2)
+    mismatch_seed: int = 0  # seed of the tolerance draws
+    parasitic_c_f: float | tuple[float, ...] = 0.0  # extra capacitance from each node to ground
+    noise_bandwidth_hz: float | None = None  # one-pole corner of the injected noise (injected only)
+    actual_temperature_k: float | None = None  # the noise placed at this temperature, theory at nominal
+
+
 MAX_SIGMA = 0.2
 Z_TRUNCATE = 4.0
 KINDS = ("c", "r", "coupling", "l", "r_series")  # one random stream per element kind

@@ -38,7 +38,7 @@ Scalar_or_list = float | tuple[float, ...]
 
 
 @dataclass(frozen=True)
-class RCParams:
+class RCParams(nonideal.NonIdeal):  # + the non-ideality keys (circuits/nonideal.py)
     n: int | None = None  # number of nodes (optional when a matrix or list gives it)
     c_f: Scalar_or_list = 1e-12
     r_ohm: Scalar_or_list | None = None
@@ -51,12 +51,6 @@ class RCParams:
     noise_temperature_k: float | None = None  # injected mode (effective temperature)
     initial_v: Scalar_or_list | None = None  # node voltages at t = 0 (default: the operating point, 0 V)
     bias_a: Scalar_or_list | None = None  # DC current into each node (A, any sign): mean v = G⁻¹·I
-    # hardware non-idealities (circuits/nonideal.py); the theory stays nominal
-    mismatch_sigma: float = 0.0
-    mismatch_seed: int = 0
-    parasitic_c_f: Scalar_or_list = 0.0
-    noise_bandwidth_hz: float | None = None
-    actual_temperature_k: float | None = None
 
     def size(self) -> int:
         for m in (self.precision, self.coupling_s):

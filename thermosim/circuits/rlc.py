@@ -44,7 +44,7 @@ from .rc import (
 
 
 @dataclass(frozen=True)
-class RLCParams:
+class RLCParams(nonideal.NonIdeal):  # + the non-ideality keys (circuits/nonideal.py)
     n: int | None = None
     c_f: Scalar_or_list | None = None  # capacitance of each cell to ground (explicit form)
     l_h: Scalar_or_list = 1e-6
@@ -56,12 +56,6 @@ class RLCParams:
     noise: Literal["thermal", "injected"] = "thermal"
     temperature_k: float = 300.0
     noise_temperature_k: float | None = None
-    # hardware non-idealities (circuits/nonideal.py); the theory stays nominal
-    mismatch_sigma: float = 0.0
-    mismatch_seed: int = 0
-    parasitic_c_f: Scalar_or_list = 0.0
-    noise_bandwidth_hz: float | None = None
-    actual_temperature_k: float | None = None
 
     def size(self) -> int:
         for m in (self.precision, self.coupling_f):
