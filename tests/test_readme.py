@@ -1,14 +1,14 @@
 """The commands of the README and docs/ stay runnable, and the command line's help is complete.
 
-Commands meant to be typed are the indented code lines of README.md and docs/*.md (`thermosim ...`,
-`make ...`) and the synopsis in the first cell of each row of docs/cli.md's command table. Each
-synopsis is expanded into the command lines it allows — the bare command, then every optional group and
-every alternative once, placeholders (SPEC, N, DIR, ...) replaced by sample values — and each must be
-accepted by the real argument parser (a dry parse: nothing runs). Spec and sweep names used must exist;
-`make` targets must exist; their TOML examples that are complete must validate. Separately: `thermosim --help` lists every
+Commands meant to be typed are the indented code lines of README.md and docs/*.md (`thermosim ...`, `make
+...`) and the synopsis in the first cell of each row of docs/cli.md's command table. Each synopsis is
+expanded into the command lines it allows — the bare command, then every optional group and every
+alternative once, placeholders (SPEC, N, DIR, ...) replaced by sample values — and each must be accepted by
+the real argument parser (a dry parse: nothing runs). Spec and sweep names used must exist; `make` targets
+must exist; their TOML examples that are complete must validate. Separately: `thermosim --help` lists every
 subcommand, each subcommand's --help exits 0 with its description, every option has a help text, and the
-command table has a row for every subcommand. The README stays a front page: its command-line quickstart
-is at most 15 lines.
+command table has a row for every subcommand. The README stays a front page: its command-line quickstart is
+at most 15 lines.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ import re
 import textwrap
 import typing
 
-from . import FAMILIES
+from .registry import FAMILIES
 
 # unit from the name's suffix (the project's convention: units in the names)
 _SUFFIX_UNITS = {
@@ -41,7 +41,16 @@ def unit(name: str) -> str:
 
 def _comments(cls: type) -> dict[str, str]:
     """Each field's note: the ``# ...`` comment at the end of its line, else the comment lines right above
-    it (empty when there is none)."""
+    it (empty when there is none); a field inherited from a base dataclass keeps its base's note."""
+    out: dict[str, str] = {}
+    for klass in cls.__mro__:  # the class's own notes first
+        if dataclasses.is_dataclass(klass):
+            for key, note in _own_comments(klass).items():
+                out.setdefault(key, note)
+    return out
+
+
+def _own_comments(cls: type) -> dict[str, str]:
     try:
         src = inspect.getsource(cls)
     except (OSError, TypeError):  # a class defined in a notebook cell may have no retrievable source
@@ -114,7 +123,8 @@ def keys_table(cls: type) -> str:
     """A markdown table of the dataclass's keys: type, default, unit, note."""
     lines = ["| key | type | default | unit | note |", "|---|---|---|---|---|"]
     for r in fields(cls):
-        cells = [f"`{r['key']}`", r["type"].replace("|", "\\|"), f"`{r['default']}`", r["unit"], r["note"]]
+        cells = [f"`{r['key']}`", r["type"], f"`{r['default']}`", r["unit"], r["note"]]
+        cells = [c.replace("|", "\\|") for c in cells]  # a pipe inside a cell would end it
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 

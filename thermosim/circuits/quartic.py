@@ -25,8 +25,9 @@ from PySpice.Spice.Netlist import Circuit
 
 from ..errors import SpecError, positive
 from ..spice.noise import NoisePlan
-from . import Built, Energy, Theory, register
+from .built import Built, Energy, Theory
 from .rc import Scalar_or_list, checked_size, square_param, vector_param
+from .registry import register
 from .staged import StagedTerms, add_stages, sense_variables, staged_arrays, staged_potential
 
 

@@ -32,7 +32,9 @@ from ..analysis.theory import GENERAL_MAX_STATES, symmetric_lyapunov, symmetric_
 from ..errors import SpecError, positive
 from ..physics import K_B, johnson_current_psd
 from ..spice.noise import NoisePlan
-from . import Built, Energy, Theory, nonideal, register
+from . import nonideal
+from .built import Built, Energy, Theory
+from .registry import register
 
 Scalar_or_list = float | tuple[float, ...]
 

@@ -31,7 +31,8 @@ from ..analysis.theory import GENERAL_MAX_STATES, time_scales
 from ..errors import SpecError, positive
 from ..physics import K_B, johnson_current_psd
 from ..spice.noise import NoisePlan
-from . import Built, Energy, Theory, nonideal, register
+from . import nonideal
+from .built import Built, Energy, Theory
 from .rc import (
     Scalar_or_list,
     checked_size,
@@ -41,6 +42,7 @@ from .rc import (
     validate_noise,
     vector_param,
 )
+from .registry import register
 
 
 @dataclass(frozen=True)

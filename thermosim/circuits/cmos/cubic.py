@@ -30,8 +30,9 @@ from PySpice.Spice.Netlist import Circuit
 from ...analysis.theory import node_density
 from ...errors import SpecError, positive
 from ...spice.noise import NoisePlan
-from .. import Built, DcReference, Energy, Supply, Theory, register
+from ..built import Built, DcReference, Energy, Supply, Theory
 from ..quartic import QuarticParams, stationary
+from ..registry import register
 from . import CmosParams, Model, check_length, density_figures, inline_card, report_section
 
 METRICS = (

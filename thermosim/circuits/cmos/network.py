@@ -23,9 +23,10 @@ from PySpice.Spice.Netlist import Circuit
 
 from ...errors import SpecError
 from ...spice.noise import NoisePlan
-from .. import Built, Energy, Theory, register
+from ..built import Built, Energy, Theory
 from ..quartic import add_couplings, check_switched, switched
 from ..rc import Scalar_or_list, square_param
+from ..registry import register
 from ..staged import StagedTerms, add_stages, sense_variables, staged_arrays
 from . import inline_card
 from .cubic import SUPPLIES, CmosQuarticParams, _core, design

@@ -25,7 +25,8 @@ from ...analysis.stats import check
 from ...errors import SpecError, positive
 from ...physics import K_B
 from ...spice.noise import NoisePlan
-from .. import Built, Energy, Supply, Theory, register
+from ..built import Built, Energy, Supply, Theory
+from ..registry import register
 from . import NoisyCmosParams, check_length, inline_card, report_section
 
 METRICS = (

@@ -26,8 +26,9 @@ from ...analysis.stats import integrated_autocorr_time
 from ...errors import SpecError, positive
 from ...physics import K_B
 from ...spice.noise import NoisePlan
-from .. import Built, Energy, Supply, Theory, register
+from ..built import Built, Energy, Supply, Theory
 from ..rc import Scalar_or_list, vector_param
+from ..registry import register
 from . import EPS_OX, Model, NoisyCmosParams, check_length, inline_card, report_section
 
 METRICS = (
