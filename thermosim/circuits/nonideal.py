@@ -38,11 +38,17 @@ KEYS = ("mismatch_sigma", "mismatch_seed", "parasitic_c_f", "noise_bandwidth_hz"
 class NonIdeal:
     """The non-ideality keys, shared by the rc and rlc params (their dataclasses inherit these fields)."""
 
-    mismatch_sigma: float = 0.0  # relative tolerance of every R, C, L and coupling (0 ≤ σ ≤ 0.2)
-    mismatch_seed: int = 0  # seed of the tolerance draws
-    parasitic_c_f: float | tuple[float, ...] = 0.0  # extra capacitance from each node to ground
-    noise_bandwidth_hz: float | None = None  # one-pole corner of the injected noise (injected only)
-    actual_temperature_k: float | None = None  # the noise placed at this temperature, theory at nominal
+    # relative σ of every R, C, L and coupling: each part is nominal·(1 + σ·z), z ~ N(0, 1) truncated at ±4
+    # (dimensionless, 0 ≤ σ ≤ 0.2); the theory stays nominal
+    mismatch_sigma: float = 0.0
+    mismatch_seed: int = 0  # seed of the mismatch draws (≥ 0; one stream per element kind)
+    # extra capacitor from each node to ground (one value or one per node)
+    parasitic_c_f: float | tuple[float, ...] = 0.0
+    # corner f_c of a one-pole low-pass on each node's noise current (noise = "injected" only); None: white
+    noise_bandwidth_hz: float | None = None
+    # temperature the noise is placed at instead of temperature_k (thermal) or noise_temperature_k
+    # (injected); the theory stays at the nominal one
+    actual_temperature_k: float | None = None
 
 
 MAX_SIGMA = 0.2

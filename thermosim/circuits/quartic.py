@@ -33,21 +33,32 @@ from .staged import StagedTerms, add_stages, sense_variables, staged_arrays, sta
 
 @dataclass(frozen=True)
 class QuarticParams(StagedTerms):
+    # number of units; optional when coupling or a per-unit list (bias, initial_x, coupled_*) implies it;
+    # must agree with them when given
     n: int | None = None
-    j2: float = 1.0
-    j4: float = 1.0
-    kt: float = 0.1  # model units (Whitelam's reference value)
+    j2: float = 1.0  # J₂ of each unit's V = J₂x² + J₄x⁴ + b·x (model units, > 0)
+    j4: float = 1.0  # J₄ of each unit's V = J₂x² + J₄x⁴ + b·x (model units, > 0)
+    # temperature kT (model units; Whitelam's reference value): two-sided noise PSD 2·kT·g₀·C·V₀² per node
+    kt: float = 0.1
+    # b of each unit's linear term b·x (model units, any sign; one value or one per unit)
     bias: Scalar_or_list = 0.0
-    coupling: tuple[tuple[float, ...], ...] | None = None  # J_ij, any sign, symmetric, zero diagonal
-    couple_at_s: float = 0.0  # switch the couplings on at this time (0: from the start)
-    # per-unit values in force from couple_at_s on (a trained generative model); default: unchanged
+    # J_ij of the coupling term Σ_(i<j) J_ij x_i x_j (model units): n × n, any sign, symmetric, zero diagonal
+    coupling: tuple[tuple[float, ...], ...] | None = None
+    couple_at_s: float = 0.0  # time the couplings and the coupled_* values switch on (0: from the start)
+    # J₂ per unit from couple_at_s on (a trained generative model; model units, any sign; one value or one
+    # per unit); default: j2 unchanged
     coupled_j2: Scalar_or_list | None = None
+    # J₄ per unit from couple_at_s on (model units, > 0; one value or one per unit); default: j4 unchanged
     coupled_j4: Scalar_or_list | None = None
+    # b per unit from couple_at_s on (model units, any sign; one value or one per unit); default: bias
+    # unchanged
     coupled_bias: Scalar_or_list | None = None
-    initial_x: Scalar_or_list | None = None  # initial condition in model units (default: the OP)
-    c_f: float = 1e-12
-    g0_s: float = 1e-6  # τ = C/g₀ = 1 µs by default
-    v_unit_v: float = 0.1  # volts per model unit
+    # x at t = 0 (.ic; model units, one value or one per unit); default: the DC operating point
+    initial_x: Scalar_or_list | None = None
+    c_f: float = 1e-12  # capacitor C from each unit's node to ground; τ = C/g₀
+    # conductance unit g₀: restoring current g₀V₀·∂V/∂x, couplings g₀·J_ij; τ = C/g₀ = 1 µs by default
+    g0_s: float = 1e-6
+    v_unit_v: float = 0.1  # V₀, the node voltage of one model unit: u = V₀·x
 
     def size(self) -> int:
         if self.coupling is not None:

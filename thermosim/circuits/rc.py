@@ -41,18 +41,34 @@ Scalar_or_list = float | tuple[float, ...]
 
 @dataclass(frozen=True)
 class RCParams(nonideal.NonIdeal):  # + the non-ideality keys (circuits/nonideal.py)
-    n: int | None = None  # number of nodes (optional when a matrix or list gives it)
-    c_f: Scalar_or_list = 1e-12
+    # number of nodes; optional when precision, coupling_s or a per-node c_f / r_ohm list implies it
+    # (coupling_list_s does not); must agree with them when given
+    n: int | None = None
+    c_f: Scalar_or_list = 1e-12  # capacitor from each node to ground (one value or one per node)
+    # resistor from each node to ground (one value or one per node); required unless precision is given
     r_ohm: Scalar_or_list | None = None
+    # n × n conductances between nodes, each realised as a resistor: symmetric, ≥ 0, zero diagonal
     coupling_s: tuple[tuple[float, ...], ...] | None = None
-    coupling_list_s: tuple[tuple[float, ...], ...] | None = None  # sparse form: rows [i, j, g_s]
+    # sparse form of coupling_s: rows [i, j, g_s], a resistor of conductance g_s > 0 between nodes i and j
+    # (numbered from 1, each pair once)
+    coupling_list_s: tuple[tuple[float, ...], ...] | None = None
+    # target precision matrix P (symmetric positive definite, any signs) compiled into G = g0·P: diagonal →
+    # grounded resistors, off-diagonals → transconductors; Σ = (kT_eff/C)·P⁻¹. Needs noise = "injected"
+    # and equal c_f; excludes r_ohm, coupling_s and coupling_list_s
     precision: tuple[tuple[float, ...], ...] | None = None
-    g0_s: float = 1e-4  # conductance unit for a precision matrix
+    # conductance unit of a precision matrix (G = g0·P); its Johnson level sets every node's injected noise
+    g0_s: float = 1e-4
+    # "thermal": Johnson noise of every resistor at temperature_k; "injected": an independent white
+    # current at each node at noise_temperature_k (its grounded resistor's Johnson level, or g0's for a
+    # precision matrix), resistors noiseless
     noise: Literal["thermal", "injected"] = "thermal"
-    temperature_k: float = 300.0  # thermal mode
-    noise_temperature_k: float | None = None  # injected mode (effective temperature)
-    initial_v: Scalar_or_list | None = None  # node voltages at t = 0 (default: the operating point, 0 V)
-    bias_a: Scalar_or_list | None = None  # DC current into each node (A, any sign): mean v = G⁻¹·I
+    temperature_k: float = 300.0  # temperature of the resistors' Johnson noise (noise = "thermal" only)
+    # effective temperature of the injected noise (required with noise = "injected", refused otherwise)
+    noise_temperature_k: float | None = None
+    # node voltages at t = 0 (.ic; one value or one per node, any sign); default: the DC operating point
+    # (0 V without bias_a). burn_in_s = 0 keeps the relaxation from there
+    initial_v: Scalar_or_list | None = None
+    bias_a: Scalar_or_list | None = None  # DC current into each node (any sign): the mean moves to v = G⁻¹·I
 
     def size(self) -> int:
         for m in (self.precision, self.coupling_s):

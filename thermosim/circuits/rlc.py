@@ -47,16 +47,31 @@ from .registry import register
 
 @dataclass(frozen=True)
 class RLCParams(nonideal.NonIdeal):  # + the non-ideality keys (circuits/nonideal.py)
+    # number of cells; optional when precision, coupling_f or a per-cell c_f / l_h / r_parallel_ohm list
+    # implies it; must agree with them when given
     n: int | None = None
-    c_f: Scalar_or_list | None = None  # capacitance of each cell to ground (explicit form)
-    l_h: Scalar_or_list = 1e-6
+    # capacitor from each cell's node to ground (one value or one per cell); required unless precision is
+    # given
+    c_f: Scalar_or_list | None = None
+    l_h: Scalar_or_list = 1e-6  # inductor from each cell's node to ground (one value or one per cell)
+    # loss resistor from each cell's node to ground (one value or one per cell); its Johnson level sets the
+    # node's noise
     r_parallel_ohm: Scalar_or_list = 1e3
+    # resistance in series with each inductor (one value or one per cell; default none); noise = "injected"
+    # only, since its noise voltage is not placed
     r_series_ohm: Scalar_or_list | None = None
+    # n × n coupling capacitors between cells: symmetric, ≥ 0, zero diagonal (explicit form)
     coupling_f: tuple[tuple[float, ...], ...] | None = None
+    # target precision matrix P of the node voltages, compiled into the Maxwell capacitance matrix
+    # C = c_unit·P: off-diagonals → coupling capacitors −c_unit·P_ij (so P_ij ≤ 0), row sums → capacitors
+    # to ground (so each row sums to > 0); Σv = (kT/c_unit)·P⁻¹. Excludes c_f and coupling_f
     precision: tuple[tuple[float, ...], ...] | None = None
-    c_unit_f: float = 1e-9  # C = c_unit·P for a precision matrix
+    c_unit_f: float = 1e-9  # capacitance unit of a precision matrix: C = c_unit·P
+    # "thermal": Johnson noise of each parallel resistor at temperature_k; "injected": a white current at
+    # each node at the nominal parallel resistor's Johnson level at noise_temperature_k
     noise: Literal["thermal", "injected"] = "thermal"
-    temperature_k: float = 300.0
+    temperature_k: float = 300.0  # temperature of the parallel resistors' noise (noise = "thermal" only)
+    # effective temperature of the injected noise (required with noise = "injected", refused otherwise)
     noise_temperature_k: float | None = None
 
     def size(self) -> int:

@@ -40,10 +40,15 @@ class SimSpec:
     noise_step_s: "auto" = fastest relaxation time / 10. burn_in_s: "auto" = 10 × slowest relaxation time.
     """
 
+    # simulated time, burn-in included; rounded up to a whole number of noise steps (at least 79)
     t_stop_s: float
+    # step of the noise grid and of ngspice's fixed time step (one noise sample per step); "auto": the
+    # fastest relaxation time / 10
     noise_step_s: float | Literal["auto"] = "auto"
+    # time dropped from the start before analysis (0 keeps all); "auto": 10 × the slowest relaxation time
     burn_in_s: float | Literal["auto"] = "auto"
-    seed: int = 1
+    seed: int = 1  # seed of the noise streams (0 … 2⁶⁴ − 1): the same seed gives the same run, bit for bit
+    # wall-clock limit of each ngspice process of the run (THERMOSIM_NGSPICE_TIMEOUT_S caps it)
     timeout_s: float = 3600.0
 
     def validate(self, where: str) -> None:
@@ -69,12 +74,17 @@ class EnergySpec:
     (default: the run's independent samples).
     """
 
+    # physical temperature of the Landauer bound (and the kT of the heat line when the family declares no
+    # noise temperature)
     temperature_k: float = 300.0
+    # resolution of the ADC conversion of each read-out value (1 … 32); also the output bits of the bound
     adc_bits: int = 8
-    adc_fom_j: float = 2.2e-15
-    program_bits: int = 8
-    dac_unit_cap_f: float = 1e-15
-    dac_v: float = 1.0
+    adc_fom_j: float = 2.2e-15  # Walden figure of merit per conversion step: a conversion costs FOM·2^bits
+    program_bits: int = 8  # resolution of the capacitor DAC that writes each programmable value (1 … 32)
+    dac_unit_cap_f: float = 1e-15  # the DAC's unit capacitor: a write costs 2^bits·C_unit·V² per value
+    dac_v: float = 1.0  # the DAC's reference voltage V
+    # independent samples one write of the programmable values is amortised over (dimensionless);
+    # default: the run's independent samples
     samples_per_write: float | None = None
 
     def validate(self, where: str) -> None:

@@ -146,10 +146,11 @@ def load_card(name: str, key: str = "circuit.model_card") -> Card:
 class CmosParams:
     """Keys every cmos family shares (the process, the supply, the noise)."""
 
+    # MOSFET model card: a file name in circuits/models/ or a path; its text is inlined into the netlist
     model_card: str = DEFAULT_CARD
-    nmos_model: str = "nmos0p5"
-    pmos_model: str = "pmos0p5"
-    vdd_v: float = 3.3
+    nmos_model: str = "nmos0p5"  # name of the card's .model of type nmos used for every NMOS device
+    pmos_model: str = "pmos0p5"  # name of the card's .model of type pmos used for every PMOS device
+    vdd_v: float = 3.3  # supply voltage VDD (an ideal DC source; its −V·I is the supply power)
 
     def card(self, where: str = "circuit") -> Card:
         return load_card(self.model_card, f"{where}.model_card")
@@ -171,8 +172,11 @@ class CmosParams:
 class NoisyCmosParams(CmosParams):
     """Digital-style cmos circuits: the channel-noise stand-in of the package docstring at each node."""
 
+    # temperature T of the white noise current at each node, two-sided PSD 2·k·T·g_n (raise it to describe
+    # injected noise)
     noise_temperature_k: float = 300.0
-    noise_conductance_s: float | None = None  # default: the NMOS full-drive channel conductance
+    # g_n of that noise; default: the NMOS full-drive channel conductance β_n·(VDD − V_Tn) from the card
+    noise_conductance_s: float | None = None
 
     def validate_cmos(self, where: str) -> tuple[Card, Model, Model]:
         positive(self.noise_temperature_k, f"{where}.noise_temperature_k")

@@ -51,16 +51,25 @@ DC_POINTS = 1601
 
 @dataclass(frozen=True)
 class CmosQuarticParams(CmosParams):
+    # target J₂ of the unit's V = J₂x² + J₄x⁴ (model units, > 0): sets the resistor R; the square-law
+    # sizing realises it only approximately (j2_fit reports the realised one)
     j2: float = 1.0
-    j4: float = 1.0
-    kt: float = 0.1
-    c_f: float = 1e-11
-    g0_s: float = 1e-5  # τ = C/g₀ = 1 µs
-    v_unit_v: float = 0.1
-    pair_overdrive_v: float | None = None  # V_ov of M1/M2 at balance; default V₀ (cubic up to |x| ≈ 1.4)
-    tail_overdrive_v: float = 0.2
+    j4: float = 1.0  # target J₄ (model units, > 0): sets the pair's g_m; j4_fit reports the realised one
+    kt: float = 0.1  # temperature kT (model units): two-sided noise PSD 2·kT·g₀·C·V₀² at the node
+    c_f: float = 1e-11  # capacitor C from the unit's node to ground; τ = C/g₀
+    # conductance unit g₀ of the target current g₀V₀·∂V/∂x; τ = C/g₀ = 1 µs by default
+    g0_s: float = 1e-5
+    v_unit_v: float = 0.1  # V₀, the node voltage of one model unit: x = (u − vref)/V₀
+    # V_ov of the input pair M1/M2 at balance (tail current I_ss = g_m·V_ov); default V₀, so that the
+    # square-law cubic holds for x within ±√2
+    pair_overdrive_v: float | None = None
+    tail_overdrive_v: float = 0.2  # V_ov of the tail M5: sets its gate bias vbn = V_Tn + V_ov and its width
+    # V_ov of the PMOS mirror M3/M4: sets its width and the default vref_v = VDD − V_Tp − V_ov (V_Tp the
+    # PMOS threshold magnitude)
     mirror_overdrive_v: float = 0.3
-    vref_v: float | None = None  # default: the mirror's diode voltage (no systematic offset)
+    # the unit's rest voltage (x = 0): M2's gate and the resistor's far end; default: the mirror's diode
+    # voltage (no systematic offset). Must lie in (0, VDD) and keep the tail in saturation
+    vref_v: float | None = None
     l_m: float = 1e-6  # every device's length; widths follow from the design
 
     def validate(self, where: str) -> None:

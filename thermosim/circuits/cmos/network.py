@@ -34,13 +34,24 @@ from .cubic import SUPPLIES, CmosQuarticParams, _core, design
 
 @dataclass(frozen=True)
 class CmosNetworkParams(CmosQuarticParams, StagedTerms):
-    n: int = 2
+    n: int = 2  # number of transistor units (1 … 4096), each a cmos_quartic unit on its own node
+    # J_ij of the coupling term Σ_(i<j) J_ij x_i x_j (model units, any sign): n × n, symmetric, zero
+    # diagonal; ideal transconductors g₀·J_ij, on from couple_at_s (from the first stage when staged)
     coupling: tuple[tuple[float, ...], ...] | None = None
+    # time the couplings and the coupled_* corrections switch on (0: from the start; unused when staged)
     couple_at_s: float = 0.0
-    coupled_j2: Scalar_or_list | None = None  # trained per-unit values in force from couple_at_s
+    # trained J₂ per unit from couple_at_s on (model units, any sign; one value or one per unit): a
+    # behavioural source adds the difference from unit_fit; default: the unit as built
+    coupled_j2: Scalar_or_list | None = None
+    # trained J₄ per unit from couple_at_s on (model units, > 0; one value or one per unit), added the same
+    # way
     coupled_j4: Scalar_or_list | None = None
+    # trained b per unit from couple_at_s on (model units, any sign; one value or one per unit), added the
+    # same way
     coupled_bias: Scalar_or_list | None = None
-    unit_fit: tuple[float, ...] | None = None  # (J₂, J₄, b) one transistor unit realises; default design
+    # (J₂, J₄, b) one transistor unit realises, measured from its DC characteristic (cmos_quartic's
+    # j2_fit, j4_fit, bias_fit): the corrections are taken relative to it; default: the design (j2, j4, 0)
+    unit_fit: tuple[float, ...] | None = None
 
     def validate(self, where: str) -> None:
         super().validate(where)

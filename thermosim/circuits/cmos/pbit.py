@@ -41,12 +41,13 @@ METRICS = (
 
 @dataclass(frozen=True)
 class PbitParams(NoisyCmosParams):
-    wn_m: float = 1.5e-6
-    wp_m: float = 6e-6
-    l_m: float = 0.5e-6
-    c_f: float = 100e-15  # each node's capacitor to ground (the noise enters through it)
-    bias_a: float = 0.0  # current into a, out of b (A)
-    threshold_v: float | None = None  # Schmitt read-out at ±threshold on v(a) − v(b); default VDD/3
+    wn_m: float = 1.5e-6  # width of both inverters' NMOS
+    wp_m: float = 6e-6  # width of both inverters' PMOS
+    l_m: float = 0.5e-6  # channel length of all four transistors (> 2·LD of both models)
+    c_f: float = 100e-15  # capacitor from each node (a, b) to ground; the noise enters through it
+    bias_a: float = 0.0  # bias current into node a, out of node b (any sign; 0: symmetric, P(1) = 1/2)
+    # Schmitt read-out on v(a) − v(b): state 1 above +threshold, 0 below −threshold; default VDD/3
+    threshold_v: float | None = None
 
     def validate(self, where: str) -> None:
         _, nmos, pmos = self.validate_cmos(where)

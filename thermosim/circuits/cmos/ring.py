@@ -50,14 +50,15 @@ METRICS = (
 
 @dataclass(frozen=True)
 class RingParams(NoisyCmosParams):
-    rings: int = 2
-    stages: int = 3
-    wn_m: float = 1.5e-6
-    wp_m: float = 6e-6
-    l_m: float = 0.5e-6
+    rings: int = 2  # number of rings (≥ 1), coupled in a chain: ring k to ring k + 1
+    stages: int = 3  # inverters per ring (odd, ≥ 3)
+    wn_m: float = 1.5e-6  # width of every inverter's NMOS
+    wp_m: float = 6e-6  # width of every inverter's PMOS
+    l_m: float = 0.5e-6  # channel length of every transistor (> 2·LD of both models)
+    # load capacitor at every node to ground (one value, or one per ring: unequal loads detune the rings)
     load_f: Scalar_or_list = 100e-15
-    coupling_s: float = 0.0
-    coupling_f: float = 0.0
+    coupling_s: float = 0.0  # conductance from each node of ring k to the same node of ring k + 1 (0: none)
+    coupling_f: float = 0.0  # capacitor from each node of ring k to the same node of ring k + 1 (0: none)
 
     def validate(self, where: str) -> None:
         _, nmos, pmos = self.validate_cmos(where)
