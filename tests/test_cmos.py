@@ -17,7 +17,7 @@ import pytest
 
 from tests.conftest import thermosim
 from tests.test_cli import one_line_error
-from thermosim.circuits.cmos import MODELS_DIR, load_card
+from thermosim.circuits.cmos.common import MODELS_DIR, load_card
 from thermosim.errors import SpecError
 from thermosim.runs.spec import spec_from_table
 

@@ -54,3 +54,16 @@ def test_module_size_and_no_forced_backend(path):
     assert len(text.splitlines()) < 400, f"{path.name}: split it by responsibility"
     if path.name != "cli.py":
         assert "matplotlib.use(" not in text, f"{path.name}: only the command line picks a backend"
+
+
+def test_no_import_cycles():
+    """Between any two modules, imports go one way (grimp, import-linter's graph, finds every chain)."""
+    import grimp
+
+    graph = grimp.build_graph("thermosim", cache_dir=None)
+    cycles = []
+    for module in sorted(graph.modules):
+        for imported in graph.find_modules_directly_imported_by(module):
+            if graph.chain_exists(importer=imported, imported=module):
+                cycles.append(f"{module} <-> {imported}")
+    assert not cycles, cycles

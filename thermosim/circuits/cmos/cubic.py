@@ -33,7 +33,7 @@ from ...spice.noise import NoisePlan
 from ..built import Built, DcReference, Energy, Supply, Theory
 from ..quartic import QuarticParams, stationary
 from ..registry import register
-from . import CmosParams, Model, check_length, density_figures, inline_card, report_section
+from .common import CmosParams, Model, check_length, density_figures, inline_card, report_section
 
 METRICS = (
     "j2_fit",

@@ -28,7 +28,7 @@ from ..quartic import add_couplings, check_switched, switched
 from ..rc import Scalar_or_list, square_param
 from ..registry import register
 from ..staged import StagedTerms, add_stages, sense_variables, staged_arrays
-from . import inline_card
+from .common import inline_card
 from .cubic import SUPPLIES, CmosQuarticParams, _core, design
 
 

@@ -27,7 +27,7 @@ from ...physics import K_B
 from ...spice.noise import NoisePlan
 from ..built import Built, Energy, Supply, Theory
 from ..registry import register
-from . import NoisyCmosParams, check_length, inline_card, report_section
+from .common import NoisyCmosParams, check_length, inline_card, report_section
 
 METRICS = (
     "p1",

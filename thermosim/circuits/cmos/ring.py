@@ -29,7 +29,7 @@ from ...spice.noise import NoisePlan
 from ..built import Built, Energy, Supply, Theory
 from ..rc import Scalar_or_list, vector_param
 from ..registry import register
-from . import EPS_OX, Model, NoisyCmosParams, check_length, inline_card, report_section
+from .common import EPS_OX, Model, NoisyCmosParams, check_length, inline_card, report_section
 
 METRICS = (
     "frequency_hz",
