@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from ..physics import K_B
+from .verdict import headline_energy
 
 RESULTS = Path("results")
 STEP_COUNTS = (10, 50, 200)
@@ -41,20 +42,6 @@ def digits_ddpm_config():
     from ..digital.ddpm import DDPMConfig
 
     return DDPMConfig()
-
-
-def headline_energy(rows: list[dict]) -> float:
-    """The energy a sample costs: the lines that are physical costs (per sample, J, value > 0)."""
-    return float(
-        sum(
-            r["value"]
-            for r in rows
-            if r["per"] in ("independent sample", "sample")
-            and r["unit"] == "J"
-            and r["term"] in ("supply", "heat", "readout", "programming", "compute")
-            and r["value"] > 0
-        )
-    )
 
 
 def ddpm_rows(x_train: np.ndarray, out: Path, seed: int, log) -> tuple[list[dict], dict]:

@@ -124,7 +124,7 @@ def run_task(name: str, table: dict, seed: int, models, log) -> dict:
     from ..digital.ddpm import train_or_load
     from ..runs.experiment import prepare, simulate_scratch
     from ..runs.spec import spec_from_table
-    from .digits import headline_energy
+    from .verdict import headline_energy
 
     spec_table = {
         "name": f"compare_{name}",

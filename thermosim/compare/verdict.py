@@ -118,3 +118,17 @@ def markdown(verdict: dict) -> str:
             f"{_energy_cell(v)} | {v['match'] or 'none'} | {_fmt(v['match_J'])} | {_fmt(v['ratio'])} |"
         )
     return "\n".join(lines) + "\n"
+
+
+def headline_energy(rows: list[dict]) -> float:
+    """The energy a sample costs: the lines that are physical costs (per sample, J, value > 0)."""
+    return float(
+        sum(
+            r["value"]
+            for r in rows
+            if r["per"] in ("independent sample", "sample")
+            and r["unit"] == "J"
+            and r["term"] in ("supply", "heat", "readout", "programming", "compute")
+            and r["value"] > 0
+        )
+    )
