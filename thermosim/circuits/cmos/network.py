@@ -60,8 +60,9 @@ class CmosNetworkParams(CmosQuarticParams, StagedTerms):
         if self.coupling is not None and square_param(self.coupling, f"{where}.coupling").shape[0] != self.n:
             raise SpecError(f"{where}.coupling must be {self.n}×{self.n}")
         check_switched(self, self.n, where)
-        if staged_arrays(self, self.n, where) is not None and self.coupled_j2 is not None:
-            raise SpecError(f"{where}: give either the staged terms or coupled_*, not both")
+        coupled = [k for k in ("coupled_j2", "coupled_j4", "coupled_bias") if getattr(self, k) is not None]
+        if staged_arrays(self, self.n, where) is not None and coupled:
+            raise SpecError(f"{where}: give either the staged terms or {', '.join(coupled)}, not both")
         if self.unit_fit is not None and len(self.unit_fit) != 3:
             raise SpecError(f"{where}.unit_fit must be (J2, J4, b), got {self.unit_fit}")
 
