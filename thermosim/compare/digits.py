@@ -7,7 +7,7 @@ steps; weights cached under results/digital/), the Gaussian-circuit baseline (th
 sampled by 64 RC nodes in ngspice, one per principal component, mixed back to pixels at read-out) and the
 same fit sampled digitally (Cholesky).
 
-Gaussian tasks (thermosim.compare_gauss): three linear laws — gauss4, a random 8×8 precision and a
+Gaussian tasks (thermosim.compare.gaussian): three linear laws — gauss4, a random 8×8 precision and a
 non-normal drift — each sampled by exact Cholesky draws, thermox's OU sampler, the circuit and a DDPM,
 judged by the same metrics (Gaussian KL with its null size, covariance error, MMD against exact draws,
 ESS per second).

@@ -71,7 +71,7 @@ def exact_within_noise(row: dict) -> bool:
 
 
 def gaussian_verdict(task: dict) -> list[dict]:
-    """Verdict rows for one Gaussian task (``compare_gauss.run_task``'s result)."""
+    """Verdict rows for one Gaussian task (``compare.gaussian.run_task``'s result)."""
     digital = [r for r in task["rows"] if r["digital"]]
 
     def as_good(d: dict, s: dict) -> bool:

@@ -149,5 +149,5 @@ def linalg_markdown(out: Path, workers: int | None = None) -> str:
     return text
 
 
-if __name__ == "__main__":  # python -m thermosim.report_linalg [OUT]: the section alone
+if __name__ == "__main__":  # python -m thermosim.linalg.report [OUT]: the section alone
     print(linalg_markdown(Path(sys.argv[1]) if len(sys.argv) > 1 else Path("results")))
