@@ -21,19 +21,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import SpecError, is_plain_name
+from .paths import RESULTS
+from .runs.foreign import NETLIST_SUFFIXES  # `run` treats these as netlists, anything else as a spec
 from .runs.spec import Spec, load_spec
 
 if TYPE_CHECKING:  # the heavy layers load when a function needs them: `thermosim --help` stays quick
     from .circuits import Family
     from .runs.result import Result
-
-RESULTS = Path("results")
-NETLIST_SUFFIXES = (
-    ".cir",
-    ".net",
-    ".sp",
-    ".spice",
-)  # `run` treats these as netlists, anything else as a spec
 
 
 def family(name: str, params: type, metrics: tuple[str, ...] = (), figures=None, report=None):
@@ -166,7 +160,8 @@ def sweep(
         counts = run_sweep(
             sw, folder, workers=workers or os.cpu_count() or 1, dask=dask, scheduler=scheduler, resume=resume
         )
-        df = pd.read_csv(folder / "table.csv", keep_default_na=False, na_values=[""])
+        text = {c: str for c in ("samples_sha256", "status", "error", "key")}  # hex may look like a number
+        df = pd.read_csv(folder / "table.csv", dtype=text, keep_default_na=False, na_values=[""])
     finally:
         if tmp is not None:
             shutil.rmtree(tmp, ignore_errors=True)

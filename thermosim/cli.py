@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from . import __version__
+from .paths import RESULTS
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -123,7 +124,7 @@ def _parser() -> argparse.ArgumentParser:
     de.set_defaults(func=cmd_describe)
 
     d = sub.add_parser("demo", help="run the shipped specs and write results/REPORT.md")
-    d.add_argument("--out", type=Path, default=Path("results"), help="results directory (default results/)")
+    d.add_argument("--out", type=Path, default=RESULTS, help="results directory (default results/)")
     d.set_defaults(func=cmd_demo)
 
     c = sub.add_parser(
@@ -134,7 +135,7 @@ def _parser() -> argparse.ArgumentParser:
         "with one classifier (recognisable fraction, class coverage, Frechet distance, nearest-training "
         "distance) beside held-out real digits and noise; energy per sample by term for each.",
     )
-    c.add_argument("--out", type=Path, default=Path("results") / "compare", help="output directory")
+    c.add_argument("--out", type=Path, default=RESULTS / "compare", help="output directory")
     c.add_argument("--seed", type=int, default=0, help="sampling seed (default 0)")
     c.add_argument("--json", action="store_true", help="print one JSON object (its 'rows': one per method)")
     c.set_defaults(func=cmd_compare)
@@ -165,7 +166,7 @@ def _parser() -> argparse.ArgumentParser:
     tr.add_argument("--seed", type=_seed, help="seed of the noising paths (default 0)")
     tr.add_argument("--all-digits", action="store_true", help="train on all 1797 digits, not the train split")
     tr.add_argument("--limit", type=_count, help="only the first LIMIT digits (quick trials)")
-    tr.add_argument("--out", type=Path, default=Path("results") / "generative", help="output directory")
+    tr.add_argument("--out", type=Path, default=RESULTS / "generative", help="output directory")
     tr.add_argument("--json", action="store_true", help="print one JSON object (config, history, throughput)")
     tr.set_defaults(func=cmd_train)
 
@@ -179,7 +180,7 @@ def _parser() -> argparse.ArgumentParser:
         "*_class: the requested class) and metrics.json (image quality, class accuracy, SPICE-vs-twin MMD, "
         "heat, energy lines, ratio vs the DDPM at matched quality).",
     )
-    ge.add_argument("--out", type=Path, default=Path("results") / "generative", help="output directory")
+    ge.add_argument("--out", type=Path, default=RESULTS / "generative", help="output directory")
     ge.add_argument("--model", type=Path, help="trained model (default OUT/model.npz)")
     ge.add_argument("--n", type=_count, default=360, help="twin samples (default 360)")
     ge.add_argument("--spice-n", type=_count, help="ngspice samples (default: --n)")
@@ -358,7 +359,7 @@ def cmd_bench(args) -> int:
     elif args.name == "generate":
         from .bench import bench_generate
 
-        figures = bench_generate(Path("results") / "generative" / "model.npz", verbose=not args.json)
+        figures = bench_generate(RESULTS / "generative" / "model.npz", verbose=not args.json)
     else:
         from .bench import bench_sweep
 

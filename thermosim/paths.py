@@ -18,6 +18,8 @@ ROOT = Path(os.environ.get("THERMOSIM_ROOT") or Path(__file__).resolve().parent 
 CIRCUITS_DIR = ROOT / "circuits"
 NETLISTS_DIR = ROOT / "netlists"
 SWEEPS_DIR = CIRCUITS_DIR / "sweeps"
+# where commands write by default: results/ in the current folder (never inside the package)
+RESULTS = Path("results")
 MODELS_DIR = CIRCUITS_DIR / "models"
 
 

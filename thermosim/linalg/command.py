@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..paths import RESULTS
 from ..results import atomic_write_json
 from .problem import Problem, check_matrix, load_npy, random_m_matrix, random_rhs, random_spd
 
@@ -98,7 +99,7 @@ def run_command(
         "solve" if kind == "solve" else "inverse", matrix, random, cond, matrix_seed, rhs, circuit
     )
     nonideal = {k: v for k, v in (nonideal or {}).items() if v is not None}
-    out_dir = Path(out) if out else Path("results") / "linalg" / kind
+    out_dir = Path(out) if out else RESULTS / "linalg" / kind
     from ..results import check_output_dir, claim_output_dir
     from ..spice.runner import ngspice_version
 

@@ -22,7 +22,6 @@ from .experiment import prepare, simulate
 from .foreign import prepare_foreign
 from .result import Result
 
-RESULTS = Path("results")
 SUMMARY_ROWS = 16  # variables listed one by one in the summary table
 
 
