@@ -28,6 +28,8 @@ _API = {
     "compare": "api",
     "plot": "api",
     "linalg": "api",
+    "train": "api",
+    "generate": "api",
     "families": "api",
     "family": "api",
     "describe": "api",

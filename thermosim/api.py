@@ -182,6 +182,26 @@ def compare(out: str | os.PathLike = RESULTS / "compare", seed: int = 0, log=Non
     return run_compare(Path(out), seed=seed, log=log or sys.stderr)
 
 
+def train(out: str | os.PathLike = RESULTS / "generative", **options) -> dict:
+    """Train the generative thermodynamic computer on the 8×8 digits (exact least squares on the
+    time-reversed noising paths); writes model.npz, training.json and a resumable checkpoint to ``out``.
+    Options: ``stages``, ``ridge``, ``smooth``, ``tie_couplings``, ``epochs``, ``batch``, ``seed`` (the
+    model's :class:`~thermosim.generative.model.TrainConfig`), ``all_digits``, ``limit``, ``quiet``."""
+    from .generative.command import train_digits
+
+    return train_digits(Path(out), **options)
+
+
+def generate(out: str | os.PathLike = RESULTS / "generative", **options) -> dict:
+    """Generate digits with the trained computer as digital twin, in ngspice and at transistor level, and
+    judge them against the DDPM and real digits; writes samples.npz, metrics.json and figures to ``out``.
+    Options: ``model`` (default out/model.npz), ``n``, ``spice_n``, ``transistor_n``, ``seed``,
+    ``workers``, ``relax``, ``window``, ``class_bits`` ("rng" | "pbit"), ``quiet``."""
+    from .generative.command import generate_digits
+
+    return generate_digits(Path(out), **options)
+
+
 def linalg(kind: str, **options) -> dict:
     """Thermodynamic linear algebra: ``kind`` = ``"inverse"`` (A⁻¹ from the sampled covariance),
     ``"solve"`` (A⁻¹b from the mean under a bias b) or ``"mismatch"`` (the error floor against component

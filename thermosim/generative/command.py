@@ -1,9 +1,9 @@
-"""The ``thermosim train digits`` and ``thermosim generate`` commands (argument parsing lives in cli.py)."""
+"""Training on the digits and generating from the trained model, as the API and the command line call
+them (``thermosim.api.train`` / ``generate``; argument parsing lives in cli/parser.py)."""
 
 from __future__ import annotations
 
 import dataclasses
-import json
 import sys
 import time
 from pathlib import Path
@@ -11,30 +11,29 @@ from pathlib import Path
 OUT = Path("results") / "generative"
 
 
-def cmd_train(args) -> int:
-    """Train on the digits' train split (or all 1797 with --all-digits); write model.npz and training.json."""
+def train_digits(out: Path = OUT, all_digits: bool = False, limit: int | None = None, quiet=False, **config):
+    """Train on the digits' train split (or all 1797); write model.npz, training.json and the checkpoint
+    to ``out``; return the summary. ``config``: :class:`~.model.TrainConfig` fields (stages, ridge, ...)."""
     from ..digital.data import load_digits_split, scale
     from ..results import atomic_write_json, claim_output_dir
     from .model import TrainConfig
     from .train import stderr_log, throughput, train
 
-    overrides = {
-        k: getattr(args, k)
-        for k in ("stages", "ridge", "smooth", "epochs", "seed", "batch", "tie_couplings")
-        if getattr(args, k) is not None
-    }
-    config = TrainConfig(**overrides)
+    try:
+        config = TrainConfig(**{k: v for k, v in config.items() if v is not None})
+    except TypeError as err:  # an unknown keyword
+        raise ValueError(f"train: {err}") from None
     config.validate()
     split = load_digits_split()
     x, y = split.x_train, split.y_train
-    if args.all_digits:
+    if all_digits:
         import numpy as np
 
         x, y = np.vstack([x, split.x_test]), np.concatenate([y, split.y_test])
-    if args.limit is not None:
-        x, y = x[: args.limit], y[: args.limit]
-    out = claim_output_dir(args.out)  # a folder of the user's is refused, and left as it was
-    log = None if args.json else stderr_log
+    if limit is not None:
+        x, y = x[:limit], y[:limit]
+    out = claim_output_dir(Path(out))  # a folder of the user's is refused, and left as it was
+    log = None if quiet else stderr_log
     if log:
         log(
             f"[train] {len(x)} digits, 64 units, class bank, {config.stages} stage(s), {config.epochs} epochs"
@@ -42,9 +41,7 @@ def cmd_train(args) -> int:
     t0 = time.perf_counter()
     model = train(config, scale(x), y, checkpoint=out / "checkpoint.npz", log=log)
     wall = time.perf_counter() - t0
-    speed = throughput(
-        config, (1, None), repeats=3 if args.limit is None else 1
-    )  # best of 3: the machine may be shared
+    speed = throughput(config, (1, None), repeats=3 if limit is None else 1)  # best of 3: a shared machine
     model.save(out / "model.npz")
     summary = {
         "config": dataclasses.asdict(config),
@@ -56,44 +53,47 @@ def cmd_train(args) -> int:
         "model": str(out / "model.npz"),
     }
     atomic_write_json(out / "training.json", summary)
-    if args.json:
-        print(json.dumps(summary, default=str))
-    else:
-        b1, bb = speed
-        print(
-            f"trained in {wall:.0f} s; gain {model.history[-1]['fit']['gain_nats_per_trajectory']:.1f} "
-            f"nats/trajectory; throughput {b1['trajectory_steps_per_s']:.3g} trajectory-steps/s at batch 1, "
-            f"{bb['trajectory_steps_per_s']:.3g} at batch {bb['batch']} "
-            f"({summary['throughput_ratio']:.1f}×); "
-            f"wrote {out / 'model.npz'}"
-        )
-    return 0
+    return summary
 
 
-def cmd_generate(args) -> int:
+def train_text(summary: dict) -> str:
+    """The one-line report of a training run."""
+    b1, bb = summary["throughput"]
+    return (
+        f"trained in {summary['wall_s']:.0f} s; gain "
+        f"{summary['history'][-1]['fit']['gain_nats_per_trajectory']:.1f} nats/trajectory; throughput "
+        f"{b1['trajectory_steps_per_s']:.3g} trajectory-steps/s at batch 1, "
+        f"{bb['trajectory_steps_per_s']:.3g} at batch {bb['batch']} ({summary['throughput_ratio']:.1f}×); "
+        f"wrote {summary['model']}"
+    )
+
+
+def generate_digits(
+    out: Path = OUT,
+    model: Path | None = None,
+    relax: float = 1.0,
+    window: float = 0.1,
+    quiet: bool = False,
+    **options,
+) -> dict:
+    """Generate with the trained model (default ``out``/model.npz) and judge; write samples.npz,
+    metrics.json and figures to ``out``; return the metrics. ``options``: n, seed, spice_n,
+    transistor_n, workers, class_bits (see :func:`.judge.run_generate`); relax, window: the protocol."""
     from ..results import check_output_dir, claim_output_dir
     from .generate import Protocol
     from .judge import run_generate
 
-    check_output_dir(args.out)  # a folder of the user's is refused, and left as it was
+    out = Path(out)
+    check_output_dir(out)  # a folder of the user's is refused, and left as it was
     result = run_generate(
-        args.out,
-        args.model or args.out / "model.npz",
-        n=args.n,
-        seed=args.seed,
-        spice_n=args.spice_n,
-        transistor_n=args.transistor_n,
-        workers=args.workers,
-        protocol=Protocol(args.relax, args.window),
-        class_bits=args.class_bits,
-        log=None if args.json else sys.stderr,
+        out,
+        Path(model) if model else out / "model.npz",
+        protocol=Protocol(relax, window),
+        log=None if quiet else sys.stderr,
+        **{k: v for k, v in options.items() if v is not None},
     )
-    claim_output_dir(args.out)  # marks the folder as thermosim's (it may be replaced or rewritten)
-    if args.json:
-        print(json.dumps(result, default=str))
-    else:
-        print(summary_text(result))
-    return 0
+    claim_output_dir(out)  # marks the folder as thermosim's (it may be replaced or rewritten)
+    return result
 
 
 def summary_text(result: dict) -> str:

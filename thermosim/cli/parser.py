@@ -1,36 +1,12 @@
-"""The ``thermosim`` command. Errors print one line and exit 2; a failed physics check exits 1."""
+"""The command line's grammar: every subcommand, option and help text (the commands are in __init__)."""
 
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 from pathlib import Path
 
-from . import __version__
-from .paths import RESULTS
-
-
-def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    import matplotlib
-
-    matplotlib.use("Agg")  # the command line writes figures to files: never an interactive window
-    from .errors import SpecError
-    from .spice.errors import SpiceError
-
-    try:
-        return args.func(args)
-    except (SpecError, SpiceError, ValueError, OSError) as err:
-        msg = str(err)
-        if isinstance(err, OSError) and err.strerror:
-            msg = f"{err.strerror}: {err.filename}" if err.filename else err.strerror
-        msg = " ".join(msg.splitlines())  # one line, whatever a message or a value quoted in it holds
-        print(f"thermosim: error: {msg}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("thermosim: interrupted", file=sys.stderr)
-        return 130
+from .. import __version__
+from ..paths import RESULTS
 
 
 class _Parser(argparse.ArgumentParser):
@@ -42,7 +18,7 @@ class _Parser(argparse.ArgumentParser):
 
 def _seed(text: str) -> int:
     """A noise seed: an integer from 0 to 2**64 - 1."""
-    from .errors import MAX_SEED
+    from ..errors import MAX_SEED
 
     value = int(text)  # argparse turns a ValueError into "invalid integer value"
     if not 0 <= value <= MAX_SEED:
@@ -80,21 +56,17 @@ def _parser() -> argparse.ArgumentParser:
     )
     r.add_argument("--no-plots", action="store_true", help="skip the figures")
     r.add_argument("--keep-run-dir", action="store_true", help="keep ngspice's run directory")
-    r.set_defaults(func=cmd_run)
 
     n = sub.add_parser("netlist", help="print the netlist of a spec")
     n.add_argument("spec", help="spec name (circuits/NAME.toml) or path")
-    n.set_defaults(func=cmd_netlist)
 
     ns = sub.add_parser("netlists", help="regenerate netlists/*.cir from every spec in circuits/")
     ns.add_argument("--check", action="store_true", help="only compare; exit 1 listing stale files")
-    ns.set_defaults(func=cmd_netlists)
 
     z = sub.add_parser("noise", help="write the seeded noise file a netlist reads (for stock ngspice runs)")
     z.add_argument("spec", help="spec name (circuits/NAME.toml) or path")
     z.add_argument("--seed", type=_seed, help="noise seed (default: the spec's sim.seed)")
     z.add_argument("--out", type=Path, help="directory to write to (default: netlists/)")
-    z.set_defaults(func=cmd_noise)
 
     sw = sub.add_parser("sweep", help="run a sweep spec (circuits/sweeps/NAME.toml or a path)")
     sw.add_argument("sweep", help="sweep name (circuits/sweeps/NAME.toml) or path")
@@ -108,24 +80,19 @@ def _parser() -> argparse.ArgumentParser:
         "--resume", action="store_true", help="reuse every finished point in the output directory"
     )
     sw.add_argument("--out", type=Path, help="output directory (default results/sweeps/<name>)")
-    sw.set_defaults(func=cmd_sweep)
 
     pl = sub.add_parser("plot", help="re-plot a sweep from its table.csv without simulating")
     pl.add_argument("sweep_dir", type=Path, help="a sweep's output directory (with table.csv)")
     pl.add_argument("--x", help="axis for the horizontal axis (default: the first)")
     pl.add_argument("--y", nargs="+", help="metrics to plot (default: the sweep's)")
-    pl.set_defaults(func=cmd_plot)
 
-    fa = sub.add_parser("families", help="list the circuit families (shipped and plugins), one line each")
-    fa.set_defaults(func=cmd_families)
+    sub.add_parser("families", help="list the circuit families (shipped and plugins), one line each")
     de = sub.add_parser("describe", help="a family's spec keys: type, default, unit and note")
     de.add_argument("family", nargs="?", help="family name (see `thermosim families`)")
     de.add_argument("--all", action="store_true", help="every family and the shared keys (docs/reference.md)")
-    de.set_defaults(func=cmd_describe)
 
     d = sub.add_parser("demo", help="run the shipped specs and write results/REPORT.md")
     d.add_argument("--out", type=Path, default=RESULTS, help="results directory (default results/)")
-    d.set_defaults(func=cmd_demo)
 
     c = sub.add_parser(
         "compare",
@@ -138,9 +105,6 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--out", type=Path, default=RESULTS / "compare", help="output directory")
     c.add_argument("--seed", type=int, default=0, help="sampling seed (default 0)")
     c.add_argument("--json", action="store_true", help="print one JSON object (its 'rows': one per method)")
-    c.set_defaults(func=cmd_compare)
-
-    from .generative.command import cmd_generate, cmd_train
 
     tr = sub.add_parser(
         "train",
@@ -168,7 +132,6 @@ def _parser() -> argparse.ArgumentParser:
     tr.add_argument("--limit", type=_count, help="only the first LIMIT digits (quick trials)")
     tr.add_argument("--out", type=Path, default=RESULTS / "generative", help="output directory")
     tr.add_argument("--json", action="store_true", help="print one JSON object (config, history, throughput)")
-    tr.set_defaults(func=cmd_train)
 
     ge = sub.add_parser(
         "generate",
@@ -200,14 +163,12 @@ def _parser() -> argparse.ArgumentParser:
     ge.add_argument("--workers", type=_count, help="parallel ngspice processes (default: all cores)")
     ge.add_argument("--seed", type=_seed, default=1, help="noise seed (default 1)")
     ge.add_argument("--json", action="store_true", help="print one JSON object of the metrics")
-    ge.set_defaults(func=cmd_generate)
 
     b = sub.add_parser("bench", help="benchmarks that print ratios measured side by side")
     b.add_argument("name", choices=["engine", "noise", "sweep", "generate"], help="which benchmark")
     b.add_argument("--json", action="store_true", help="print one JSON object of the figures")
     b.add_argument("--repeats", type=_count, default=3, help="engine: alternated repeats (default 3)")
     b.add_argument("--t-stop", type=float, help="engine: simulated time of the benchmark run (s)")
-    b.set_defaults(func=cmd_bench)
 
     la = sub.add_parser(
         "linalg",
@@ -239,152 +200,6 @@ def _parser() -> argparse.ArgumentParser:
         la.add_argument(
             f"--{key}", type=int if key == "mismatch-seed" else float, help=f"non-ideality: {what}"
         )
-    la.set_defaults(func=cmd_linalg)
     for action in sub._choices_actions:  # each subcommand's --help opens with its one-line summary
         sub.choices[action.dest].description = sub.choices[action.dest].description or action.help
     return p
-
-
-def cmd_compare(args) -> int:
-    from . import api
-    from .compare.digits import json_rows, markdown
-
-    result = api.compare(args.out, seed=args.seed, log=sys.stderr)
-    if args.json:
-        print(json.dumps({**result, "rows": json_rows(result)}, default=str))
-    else:
-        print(markdown(result))
-    return 0
-
-
-def cmd_run(args) -> int:
-    from . import api
-    from .runs.run import summary_table
-
-    result = api.run(
-        args.target,
-        seed=args.seed,
-        out=args.out or "auto",
-        probes=args.probe,
-        plots=not args.no_plots,
-        quiet=args.json,
-        keep_run_dir=args.keep_run_dir,
-    )
-    print(json.dumps(result.metrics, default=str) if args.json else summary_table(result.metrics))
-    return 0 if result.passed else 1
-
-
-def cmd_netlist(args) -> int:
-    from . import api
-
-    print(api.netlist(args.spec), end="")
-    return 0
-
-
-def cmd_netlists(args) -> int:
-    from . import api
-
-    stale = api.netlists(check=args.check)
-    if args.check:
-        if stale:
-            print("stale netlists (run `thermosim netlists`): " + ", ".join(str(s) for s in stale))
-            return 1
-        print("netlists are up to date")
-        return 0
-    print(f"wrote {len(stale)} netlist(s)" + (": " + ", ".join(s.name for s in stale) if stale else ""))
-    return 0
-
-
-def cmd_noise(args) -> int:
-    from . import api
-
-    seed, n_lines, files = api.noise_files(args.spec, seed=args.seed, out=args.out)
-    print(f"wrote {', '.join(str(f) for f in files)} ({n_lines:,} lines each, seed {seed})")
-    return 0
-
-
-def cmd_sweep(args) -> int:
-    from . import api
-
-    table = api.sweep(
-        args.sweep,
-        out=args.out or "auto",
-        workers=args.workers,
-        dask=args.dask,
-        scheduler=args.scheduler,
-        resume=args.resume,
-    )
-    return 1 if table.attrs["failed"] else 0
-
-
-def cmd_families(args) -> int:
-    from . import api
-    from .circuits.describe import summary
-
-    for name in api.families():
-        print(f"{name:14s} {summary(name)}")
-    return 0
-
-
-def cmd_describe(args) -> int:
-    from . import api
-
-    if args.all == (args.family is not None):
-        raise ValueError("describe takes a family name or --all (see `thermosim families`)")
-    print(api.reference() if args.all else api.describe(args.family), end="")
-    return 0
-
-
-def cmd_plot(args) -> int:
-    from . import api
-
-    files = api.replot(args.sweep_dir, x=args.x, y=args.y)
-    print(f"wrote {', '.join(str(args.sweep_dir / f) for f in files)}")
-    return 0
-
-
-def cmd_demo(args) -> int:
-    from . import api
-
-    return api.demo(args.out)
-
-
-def cmd_bench(args) -> int:
-    from .bench import bench_engine, bench_noise
-
-    if args.name == "engine":
-        figures = bench_engine(repeats=args.repeats, t_stop_s=args.t_stop, verbose=not args.json)
-    elif args.name == "noise":
-        figures = bench_noise(verbose=not args.json)
-    elif args.name == "generate":
-        from .bench import bench_generate
-
-        figures = bench_generate(RESULTS / "generative" / "model.npz", verbose=not args.json)
-    else:
-        from .bench import bench_sweep
-
-        figures = bench_sweep(verbose=not args.json)
-    if args.json:
-        print(json.dumps(figures))
-    return 0
-
-
-def cmd_linalg(args) -> int:
-    from . import api
-    from .linalg.command import NONIDEAL_KEYS
-
-    keys = ("matrix", "random", "cond", "matrix_seed", "rhs", "circuit", "samples", "seed", "workers", "out")
-    summary = api.linalg(
-        args.linalg_command,
-        **{k: getattr(args, k) for k in keys},
-        sigma=tuple(args.sigma),
-        mismatch_seeds=args.mismatch_seeds,
-        nonideal={k: getattr(args, k) for k in NONIDEAL_KEYS},
-    )
-    if args.json:
-        print(json.dumps(summary, default=str))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
