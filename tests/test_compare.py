@@ -51,7 +51,7 @@ def test_compare_json_rows(tmp_path):
         for steps in (10, 50, 200):
             r = rows[(method, steps)]
             assert len(r["class_shares"]) == 10 and abs(sum(r["class_shares"]) - 1) < 1e-9
-            assert r["energy_per_sample_J"] == pytest.approx(steps * 368_640 * J_PER_MAC_45NM)
+            assert r["energy_per_sample_J"] == pytest.approx(steps * 385_024 * J_PER_MAC_45NM)
     assert ("gaussian_circuit", None) in rows and ("gaussian_fit_cholesky", None) in rows
     files = {f.name for f in (tmp_path / "c").iterdir()}
     assert {"samples.png", "quality_vs_energy.png", "gaussian_vs_energy.png", "samples.npz"} <= files

@@ -14,7 +14,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from thermosim.digital import diffusion
+from thermosim.digital import ddpm, diffusion
 from thermosim.digital.ddpm import DDPM, DDPMConfig, cache_key, train, train_or_load
 from thermosim.digital.ddpm_net import layer_shapes, macs
 
@@ -27,6 +27,7 @@ S = _A @ _A.T + 0.05 * np.eye(3)
 TINY = DDPMConfig(
     width=16, blocks=1, time_features=4, train_steps=60, batch=32, warmup=10, diffusion_steps=50
 )
+ABAR_TINY = diffusion.cosine_alpha_bar(50)
 
 
 def propagated_moments(steps: int, sampler: str) -> tuple[np.ndarray, np.ndarray]:
@@ -131,13 +132,14 @@ def test_unknown_sampler_is_refused():
 
 def test_macs_formula_and_count_from_the_parameters():
     count = macs(64, 256, 2, 64)
-    assert count == {"trunk": 294_912, "time_mlp": 73_728, "total": 368_640}
+    assert count == {"trunk": 294_912, "time_mlp": 90_112, "total": 385_024}
     shapes = layer_shapes(5, 12, 3, 6)  # dense layers: the 2-D weights
     assert sum(s[0] * s[1] for s in shapes.values() if len(s) == 2) == macs(5, 12, 3, 6)["total"]
 
 
 def test_config_validation_is_one_line():
-    for bad in ({"width": 7}, {"time_features": 3}, {"warmup": 22_000}, {"ema": 1.0}, {"grad_clip": 0.0}):
+    bad_ones = ({"width": 7}, {"time_features": 3}, {"warmup": 22_000}, {"ema": 1.0}, {"grad_clip": 0.0})
+    for bad in (*bad_ones, {"target": "x0"}):
         with pytest.raises(ValueError, match="invalid DDPMConfig") as err:
             DDPMConfig(**bad)
         assert "\n" not in str(err.value)
@@ -166,6 +168,19 @@ def test_training_is_bit_for_bit_deterministic(tiny_data, tiny_model):
     assert np.abs(x).max() <= 1.0  # clipped x̂₀ at the last step
 
 
+def test_a_v_model_hands_the_samplers_its_eps(tiny_data, tiny_model):
+    """ε = √(1 − ᾱ) x + √ᾱ v: the identity that turns the network's v into the ε the samplers expect."""
+    from thermosim.digital.ddpm_net import predictor
+
+    assert tiny_model.config.target == "v"
+    x = np.random.default_rng(4).normal(size=(7, 5))
+    v = predictor(tiny_model.params, TINY.time_features)(x, 20)
+    a = ABAR_TINY[20]
+    np.testing.assert_allclose(tiny_model.eps(x, 20), np.sqrt(1 - a) * x + np.sqrt(a) * v, rtol=1e-12)
+    as_eps = DDPM(dataclasses.replace(TINY, target="eps"), tiny_model.params, 5, [], 0.0, "")
+    np.testing.assert_array_equal(as_eps.eps(x, 20), v)
+
+
 def test_cache_hit_miss_and_stale_files(tmp_path, tiny_data, tiny_model):
     model, cached = train_or_load(tiny_data, TINY, tmp_path, "t")
     assert not cached and model.key == tiny_model.key == cache_key(tiny_data, TINY)
@@ -183,6 +198,26 @@ def test_cache_hit_miss_and_stale_files(tmp_path, tiny_data, tiny_model):
         DDPM.load(path)
     _, cached = train_or_load(tiny_data, changed, tmp_path, "t")
     assert not cached
+
+
+def test_the_cache_key_covers_the_code(tmp_path, monkeypatch, tiny_data):
+    """Any edit of the network, loss, training or schedule sources changes the key (no hand-kept version);
+    where the files live does not."""
+    assert {p.name for p in ddpm.CODE_FILES} == {"ddpm.py", "ddpm_net.py", "diffusion.py"}
+    original = cache_key(tiny_data, TINY)
+
+    def key_with(folder: str, edited: str | None) -> str:
+        (tmp_path / folder).mkdir()
+        files = tuple(tmp_path / folder / p.name for p in ddpm.CODE_FILES)
+        for src, dst in zip(ddpm.CODE_FILES, files, strict=True):
+            dst.write_bytes(src.read_bytes() + (b"#" if src.name == edited else b""))
+        with monkeypatch.context() as m:
+            m.setattr(ddpm, "CODE_FILES", files)
+            return cache_key(tiny_data, TINY)
+
+    assert key_with("same", None) == original
+    for name in ("ddpm.py", "ddpm_net.py", "diffusion.py"):
+        assert key_with(f"edit_{name}", name) != original
 
 
 def test_a_small_ddpm_learns_a_gaussian():

@@ -38,7 +38,7 @@ V_UNIT = 0.1  # volts per scaled pixel unit in the Gaussian circuit
 
 
 def digits_ddpm_config():
-    """The digits DDPM: the defaults of :class:`~thermosim.digital.ddpm.DDPMConfig` (≈ 2–4 CPU-minutes)."""
+    """The digits DDPM: the defaults of :class:`~thermosim.digital.ddpm.DDPMConfig` (≈ 2.5 CPU-minutes)."""
     from ..digital.ddpm import DDPMConfig
 
     return DDPMConfig()
@@ -235,8 +235,10 @@ def markdown(result: dict) -> str:
 
     lines = [
         "| method | steps | recognisable | coverage entropy [bits] | min class share | Fréchet | "
-        "nn-train dist (real: {:.2f}) | energy / sample [J] |".format(result["rows"][0]["nn_train_dist_ref"]),
-        "|---|---|---|---|---|---|---|---|",
+        "nn-train dist (real: {:.2f}) | copies | energy / sample [J] |".format(
+            result["rows"][0]["nn_train_dist_ref"]
+        ),
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in result["rows"]:
         e = r["energy_per_sample_J"]
@@ -244,7 +246,7 @@ def markdown(result: dict) -> str:
             f"| {r['method']} | {r['steps'] or '—'} | {r['recognisable']:.3f} | "
             f"{r['coverage_entropy']:.3f} | "
             f"{r['min_class_share']:.3f} | {r['frechet']:.2f} | {r['nn_train_dist']:.2f} | "
-            f"{'—' if e is None else f'{e:.3g}'} |"
+            f"{r['copies']:.3f} | {'—' if e is None else f'{e:.3g}'} |"
         )
     lines += ["", "Energy per sample by term [J] (each line its own source, in `compare.json`):", ""]
     lines += ["| method | steps | term | value [J] | source |", "|---|---|---|---|---|"]
@@ -256,7 +258,8 @@ def markdown(result: dict) -> str:
     d = result["ddpm"]
     lines += [
         "",
-        f"DDPM: {d['config']['width']}-wide residual MLP ({d['config']['blocks']} blocks), cosine schedule "
+        f"DDPM: {d['config']['width']}-wide residual MLP ({d['config']['blocks']} blocks), "
+        f"{d['config'].get('target', 'eps')}-prediction, cosine schedule "
         f"T = {d['config']['diffusion_steps']}, {d['config']['train_steps']:,} AdamW steps, trained in "
         f"{d['train_cpu_s']:.0f} CPU s (seed {d['config']['seed']}, cache key {d['key'][:16]}).",
         "",
@@ -282,9 +285,10 @@ COMPARE_INTRO = """
 {acc:.1f} % held-out accuracy): recognisable = share with top class probability ≥ 0.8; coverage = entropy
 of the predicted classes (log₂10 = 3.32 bits is uniform); Fréchet distance between the generated and the
 held-out digits in the classifier's hidden-layer features; nearest-training distance (a copier scores 0;
-held-out real digits score the reference in the header). Calibration rows: `real_heldout`, `real_train`
-(real digits) and `noise` (uniform pixels). The DDPM is a residual-MLP noise predictor trained in JAX
-(ε-prediction, cosine schedule, EMA weights), cached in `results/digital/` under a content hash of data,
+held-out real digits score the reference in the header) and copies (share closer to a training digit than
+half the held-out digits' median distance). Calibration rows: `real_heldout`, `real_train`
+(real digits) and `noise` (uniform pixels). The DDPM is a residual-MLP denoiser trained in JAX
+(v-prediction, cosine schedule, EMA weights), cached in `results/digital/` under a content hash of data,
 config and code; sampled by the ancestral chain (`ddpm`, posterior variance, x̂₀ clipped) and by DDIM
 (`ddim`), respaced to 10, 50 and 200 steps. Digital energy per sample: MACs × 1 pJ (45 nm; Horowitz, ISSCC
 2014), MACs × 2.56 pJ (A100) and measured CPU time × 10 W. The Gaussian circuit (the digits' Gaussian fit,

@@ -1,22 +1,35 @@
 """The digital reference generator: a denoising diffusion model (DDPM), trained in JAX, sampled in numpy.
 
-A residual-MLP noise predictor ε_θ (:mod:`.ddpm_net`) on the cosine schedule with T = 1000 steps
-(:mod:`.diffusion`), trained with ε-prediction, AdamW, warm-up + cosine decay and an EMA of the weights;
-sampled by the respaced ancestral chain with the posterior variance and x̂₀ clipped to [−1, 1], or by DDIM.
+A residual-MLP denoiser (:mod:`.ddpm_net`) on the cosine schedule with T = 1000 steps (:mod:`.diffusion`),
+trained with v-prediction (or ε-prediction, ``target``), AdamW, warm-up + cosine decay and an EMA of the
+weights; sampled by the respaced ancestral chain with the posterior variance and x̂₀ clipped to [−1, 1], or
+by DDIM. The samplers see a noise predictor ε_θ either way (:meth:`DDPM.eps` converts v to ε).
 
-Reproducibility and caching. A training run is a pure function of (data, config, code): the seed is part
-of the config, XLA runs on one thread, and the result is cached under a *content* key — sha256 of
-:data:`CODE_VERSION`, the jax version, the config (JSON) and the training rows (float64 bytes with their
-shape) — never a time stamp. Change any of them and the cache misses; :func:`train_or_load` retrains and
-replaces the stale file of the same name.
+Why v (Salimans & Ho 2022): with ε-prediction x̂₀ = (x − √(1 − ᾱ) ε_θ)/√ᾱ multiplies the network's error
+by 1/√ᾱ (≈ 3·10⁴ at the first step), so the early, structure-deciding steps see a clipped, nearly binary
+x̂₀; with v, x̂₀ = √ᾱ x − √(1 − ᾱ) v_θ is well conditioned at every noise level, and the v loss weights the
+x̂₀ error by 1 + SNR instead of SNR (more weight on the high-noise steps). Measured on the digits (360
+images, mean over sampling seeds 1–4 and training seeds 0–1; recognisable / Fréchet at 10, 50, 200 steps):
+ε, 22 000 steps: 0.79 / 0.88, 0.865 / 0.67, 0.87 / 0.59; v, 22 000 steps: 0.85 / 0.88, 0.91 / 0.64,
+0.915 / 0.58 with more near-copies of training digits (3.6 % at 200 steps, single draws up to 5.6 %);
+v, 16 000 steps (the default, ≈ 160 CPU s): 0.85 / 0.92, 0.90 / 0.64, 0.91 / 0.58, near-copies 2.3 %
+as with ε (3.1 %).
 
 Costs: one reverse step is :meth:`DDPM.macs_per_step` multiply-accumulates per sample (time MLP included),
 a sample ``steps`` of them; training is ≈ 3 · train_steps · batch · macs_per_step MACs.
+
+Reproducibility and caching. A training run is a pure function of (data, config, code): the seed is part
+of the config, XLA runs on one thread, and the result is cached under a *content* key — sha256 of the
+code (:func:`code_digest`: the bytes of the source files that define the network, the loss, the training
+and the schedule, :data:`CODE_FILES`), the jax version, the config (JSON) and the training rows (float64
+bytes with their shape) — never a time stamp or a hand-kept version. Change any of them (a comment
+included) and the cache misses; :func:`train_or_load` retrains and replaces the stale file of the same name.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import zipfile
@@ -28,7 +41,10 @@ import numpy as np
 
 from . import diffusion
 
-CODE_VERSION = "thermosim-ddpm-jax-1"  # bump when the network, the loss or the training loop changes
+# the sources a trained model depends on: network, loss and training loop (ddpm_net), schedule
+# (diffusion), config and train (this file)
+CODE_FILES = tuple(Path(__file__).with_name(f) for f in ("ddpm.py", "ddpm_net.py", "diffusion.py"))
+TARGETS = ("eps", "v")
 
 
 @dataclass(frozen=True)
@@ -39,21 +55,23 @@ class DDPMConfig:
     trunk. time_features: E sinusoidal features of t (even). train_steps, batch: optimiser steps and rows
     per step. learning_rate: AdamW peak step size, reached after ``warmup`` steps, then cosine decay to 1 %.
     weight_decay: AdamW's decoupled decay. grad_clip: global-norm bound on each step's gradient (None:
-    off). ema: weight-averaging decay per step. seed: the training key (sampling has its own seed and its own
-    x̂₀ bound, :meth:`DDPM.sample`).
+    off). ema: weight-averaging decay per step. target: what the network predicts, ``"v"``
+    (v = √ᾱ ε − √(1 − ᾱ) x₀, Salimans & Ho 2022; :meth:`DDPM.eps` converts it to ε) or ``"eps"`` (the
+    noise ε). seed: the training key (sampling has its own seed and its own x̂₀ bound, :meth:`DDPM.sample`).
     """
 
     diffusion_steps: int = 1000
     width: int = 256
     blocks: int = 2
     time_features: int = 64
-    train_steps: int = 22_000
+    train_steps: int = 16_000
     batch: int = 256
     learning_rate: float = 2e-3
     warmup: int = 1000
     weight_decay: float = 1e-4
-    grad_clip: float | None = 1.0
+    grad_clip: float | None = None
     ema: float = 0.999
+    target: str = "v"
     seed: int = 0
 
     def __post_init__(self):
@@ -72,6 +90,7 @@ class DDPMConfig:
             "weight_decay >= 0": self.weight_decay >= 0,
             "grad_clip > 0 or None": self.grad_clip is None or self.grad_clip > 0,
             "0 <= ema < 1": 0 <= self.ema < 1,
+            "target eps or v": self.target in TARGETS,
             "seed >= 0": _is_int(self.seed) and self.seed >= 0,
         }
         failed = [name for name, ok in checks.items() if not ok]
@@ -103,20 +122,32 @@ def check_data(x) -> np.ndarray:
     return x
 
 
+@functools.cache
+def code_digest(files: tuple[Path, ...] = CODE_FILES) -> str:
+    """sha256 over the names and bytes of ``files`` (the sources of :data:`CODE_FILES`), once per process."""
+    digest = hashlib.sha256()
+    for path in files:
+        data = Path(path).read_bytes()
+        digest.update(f"{Path(path).name}|{len(data)}|".encode())
+        digest.update(data)
+    return digest.hexdigest()
+
+
 def cache_key(x: np.ndarray, config: DDPMConfig) -> str:
-    """sha256 of code version, jax version, config and training rows: the identity of a trained model."""
+    """sha256 of the code (:func:`code_digest`), jax version, config and training rows: a model's identity."""
     from .ddpm_net import jax_modules
 
     jax, _, _ = jax_modules()
     arr = np.ascontiguousarray(check_data(x), dtype=np.float64)
-    digest = hashlib.sha256(f"{CODE_VERSION}|jax {jax.__version__}|{config.to_json()}|{arr.shape}|".encode())
+    head = f"code {code_digest(CODE_FILES)}|jax {jax.__version__}|{config.to_json()}|{arr.shape}|"
+    digest = hashlib.sha256(head.encode())
     digest.update(arr.tobytes())
     return digest.hexdigest()
 
 
 @dataclass(eq=False)
 class DDPM:
-    """A trained ε_θ (EMA weights, float32 numpy arrays by name) with its config; samples in numpy.
+    """A trained denoiser f_θ (EMA weights, float32 numpy arrays by name) with its config; samples in numpy.
 
     ``loss_curve``: mean training loss per chunk of 500 steps; ``train_cpu_s``: CPU seconds of the run
     that produced it (compilation included); ``key``: the cache key (:func:`cache_key`).
@@ -150,12 +181,17 @@ class DDPM:
         return steps * self.macs_per_step()
 
     def eps(self, x: np.ndarray, t: int) -> np.ndarray:
-        """ε_θ(x, t) for rows x (n, d) at the 0-based timestep t (compiled on first use)."""
+        """ε_θ(x, t) for rows x (n, d) at the 0-based timestep t: the network's output, or for
+        ``target = "v"`` ε = √(1 − ᾱ_t) x + √ᾱ_t v_θ (in float64); compiled on first use."""
         if self._eps is None:
             from .ddpm_net import predictor
 
             self._eps = predictor(self.params, self.config.time_features)
-        return self._eps(x, t)
+        out = self._eps(x, t)
+        if self.config.target == "v":  # ε = √(1 − ᾱ) x + √ᾱ v (float64)
+            a = self.alpha_bar[t]
+            out = np.sqrt(1 - a) * np.asarray(x, float) + np.sqrt(a) * out
+        return out
 
     def sample(
         self, n: int, steps: int, seed: int, sampler: str = "ancestral", clip: float | None = 1.0
@@ -163,13 +199,14 @@ class DDPM:
         """n rows (n, d) in data units: the reverse chain respaced to ``steps`` (see :mod:`.diffusion`).
 
         ``clip`` bounds x̂₀ to [−clip, clip]: the data's range (1 for images scaled to [−1, 1]). It is
-        needed, not cosmetic: at the first step ᾱ ≈ 1e-9, so x̂₀ = (x − √(1 − ᾱ) ε_θ)/√ᾱ multiplies the
-        network's error by ~3·10⁴ and unclipped chains diverge. Cost: steps · n · macs_per_step() MACs.
+        needed for ε-prediction, not cosmetic: at the first step ᾱ ≈ 1e-9, so x̂₀ = (x − √(1 − ᾱ) ε_θ)/√ᾱ
+        multiplies the network's error by ~3·10⁴ and unclipped chains diverge (with v-prediction it only keeps
+        x̂₀ in the data's range). Cost: steps · n · macs_per_step() MACs.
         """
         return diffusion.sample(self.eps, self.alpha_bar, n, self.d, steps, seed, sampler=sampler, clip=clip)
 
     def warm_up(self, n: int) -> None:
-        """Compile ε_θ for batches of n rows (so that timed sampling measures sampling, not compilation)."""
+        """Compile f_θ for batches of n rows (so that timed sampling measures sampling, not compilation)."""
         self.eps(np.zeros((n, self.d)), 0)
 
     # -- persistence ------------------------------------------------------------------------------------
@@ -211,7 +248,7 @@ class DDPM:
 
 
 def train(x, config: DDPMConfig, progress: Callable[[int, float], None] | None = None) -> DDPM:
-    """Train ε_θ on rows x (n, d) in data units (scaled to about [−1, 1]); deterministic from config.seed."""
+    """Train f_θ on rows x (n, d) in data units (scaled to about [−1, 1]); deterministic from config.seed."""
     from .ddpm_net import fit
 
     x = check_data(x)

@@ -1,24 +1,28 @@
-"""The DDPM's noise predictor ε_θ(x_t, t) and its training loop, in JAX + optax (CPU).
+"""The DDPM's denoising network f_θ(x_t, t) (predicting v or ε) and its training loop, in JAX + optax (CPU).
 
 Network (widths from :class:`thermosim.digital.ddpm.DDPMConfig`: d data values, W hidden, E sinusoidal
 features, B residual blocks)::
 
     e(t)  = [sin(t ω_j), cos(t ω_j)],  ω_j = 10000^(−j/(E/2)),  j = 0 … E/2 − 1        (t: 0-based step)
-    c     = Linear_{W/2→B·W}(SiLU(Linear_{E→W/2}(e(t))))      split into c_1 … c_B ∈ ℝᵂ (the time MLP)
+    τ     = SiLU(Linear_{W/2→W/2}(SiLU(Linear_{E→W/2}(e(t)))))                            (the time MLP)
+    c     = Linear_{W/2→B·W}(τ)                  split into c_1 … c_B ∈ ℝᵂ (each block's own projection)
     h     = Linear_{d→W}(x_t)
     h     ← h + Linear_{W→W}(SiLU(Linear_{W→W}(LayerNorm(h)) + c_b))                       b = 1 … B
-    ε_θ   = Linear_{W→d}(SiLU(LayerNorm(h)))
+    f_θ   = Linear_{W→d}(SiLU(LayerNorm(h)))
 
 MACs per evaluation of one row (dense layers only; LayerNorm, SiLU and the sinusoids are O(W) and not
-counted): d·W + 2·B·W² + W·d for the trunk plus E·W/2 + (W/2)·B·W for the time MLP (:func:`macs`).
+counted): d·W + 2·B·W² + W·d for the trunk plus E·W/2 + (W/2)² + (W/2)·B·W for the time MLP and the
+blocks' projections of it (:func:`macs`).
 In batched sampling the time MLP runs once per step for all rows; it is counted per row here, as it would
 be for one sample at a time.
 
-Training: the "simple" loss E‖ε − ε_θ(√ᾱ_t x₀ + √(1 − ᾱ_t) ε, t)‖² (mean per coordinate) with t uniform
-on 0 … T−1, ε ~ N(0, I), rows drawn with replacement; AdamW (β = 0.9, 0.999) with a linear warm-up to the
-peak learning rate and a cosine decay to 1 % of it; global-norm gradient clipping (``grad_clip``); the
-model keeps the exponential moving average θ̄ ← ema·θ̄ + (1 − ema)·θ after every step. Randomness: one
-``jax.random.PRNGKey(seed)``, folded with the step number, so a run is a pure function of (data, config).
+Training: the loss E‖y − f_θ(√ᾱ_t x₀ + √(1 − ᾱ_t) ε, t)‖² (mean per coordinate) with the target
+y = v = √ᾱ_t ε − √(1 − ᾱ_t) x₀ (``target = "v"``) or y = ε (``"eps"``, Ho et al.'s "simple" loss), t
+uniform on 0 … T−1, ε ~ N(0, I), rows drawn with replacement; AdamW (β = 0.9, 0.999) with a linear warm-up
+to the peak learning rate and a cosine decay to 1 % of it; optional global-norm gradient clipping
+(``grad_clip``); the model keeps the exponential moving average θ̄ ← ema·θ̄ + (1 − ema)·θ after every
+step. Randomness: one ``jax.random.PRNGKey(seed)``, folded with the step number, so a run is a pure
+function of (data, config).
 Cost: ≈ 3 · steps · batch · :func:`macs` MACs (forward, backward, weight gradients).
 """
 
@@ -55,9 +59,10 @@ def jax_modules():
 
 
 def macs(d: int, width: int, blocks: int, time_features: int) -> dict[str, int]:
-    """Multiply-accumulates of one ε_θ evaluation for one row: trunk, time MLP and their total."""
+    """Multiply-accumulates of one f_θ evaluation for one row: trunk, time MLP and their total."""
     trunk = d * width + 2 * blocks * width * width + width * d
-    time_mlp = time_features * (width // 2) + (width // 2) * blocks * width
+    half = width // 2
+    time_mlp = time_features * half + half * half + half * blocks * width
     return {"trunk": trunk, "time_mlp": time_mlp, "total": trunk + time_mlp}
 
 
@@ -67,6 +72,8 @@ def layer_shapes(d: int, width: int, blocks: int, time_features: int) -> dict[st
     shapes = {
         "t1/w": (time_features, half),
         "t1/b": (half,),
+        "tm/w": (half, half),
+        "tm/b": (half,),
         "t2/w": (half, blocks * width),
         "t2/b": (blocks * width,),
         "in/w": (d, width),
@@ -85,7 +92,7 @@ def layer_shapes(d: int, width: int, blocks: int, time_features: int) -> dict[st
 
 
 def init_params(key, d: int, width: int, blocks: int, time_features: int) -> dict:
-    """Weights ~ N(0, 1/fan_in), biases 0, LayerNorm gains 1; the output layer starts at 0 (ε_θ = 0)."""
+    """Weights ~ N(0, 1/fan_in), biases 0, LayerNorm gains 1; the output layer starts at 0 (f_θ = 0)."""
     jax, jnp, _ = jax_modules()
     shapes = layer_shapes(d, width, blocks, time_features)
     keys = jax.random.split(key, len(shapes))
@@ -101,13 +108,15 @@ def init_params(key, d: int, width: int, blocks: int, time_features: int) -> dic
 
 
 def apply(params: dict, x, t, time_features: int):
-    """ε_θ(x, t) for rows x (n, d) at 0-based timesteps t (n,) (or a scalar): the network above."""
+    """f_θ(x, t) for rows x (n, d) at 0-based timesteps t (n,) (or a scalar): the network above."""
     jax, jnp, _ = jax_modules()
     half = time_features // 2
     omega = jnp.exp(-np.log(10000.0) * jnp.arange(half) / half)
     phase = jnp.broadcast_to(jnp.asarray(t, jnp.float32), (x.shape[0],))[:, None] * omega
     emb = jnp.concatenate([jnp.sin(phase), jnp.cos(phase)], axis=1)
-    c = jax.nn.silu(emb @ params["t1/w"] + params["t1/b"]) @ params["t2/w"] + params["t2/b"]
+    tau = jax.nn.silu(emb @ params["t1/w"] + params["t1/b"])
+    tau = jax.nn.silu(tau @ params["tm/w"] + params["tm/b"])
+    c = tau @ params["t2/w"] + params["t2/b"]
     h = x @ params["in/w"] + params["in/b"]
     width = h.shape[1]
     blocks = c.shape[1] // width
@@ -131,7 +140,7 @@ def fit(
     config,
     progress: Callable[[int, float], None] | None = None,
 ) -> tuple[dict, list[float], float]:
-    """Train ε_θ on rows x0 (n, d); returns (EMA parameters as float32 numpy, loss per chunk, CPU s).
+    """Train f_θ on rows x0 (n, d); returns (EMA parameters as float32 numpy, loss per chunk, CPU s).
 
     ``config`` is a :class:`~thermosim.digital.ddpm.DDPMConfig`; the loss curve holds the mean training
     loss of each ``CHUNK`` steps; ``progress(step, loss)`` is called after each chunk. CPU seconds are
@@ -160,7 +169,8 @@ def fit(
         eps = jax.random.normal(k_eps, (config.batch, data.shape[1]), jnp.float32)
         a = abar[t][:, None]
         x_t = jnp.sqrt(a) * data[rows] + jnp.sqrt(1 - a) * eps
-        return jnp.mean((apply(p, x_t, t, config.time_features) - eps) ** 2)
+        goal = eps if config.target == "eps" else jnp.sqrt(a) * eps - jnp.sqrt(1 - a) * data[rows]
+        return jnp.mean((apply(p, x_t, t, config.time_features) - goal) ** 2)
 
     def one_step(carry, step):
         p, state, ema = carry
@@ -188,7 +198,7 @@ def fit(
 
 
 def predictor(params: dict, time_features: int) -> Callable[[np.ndarray, int], np.ndarray]:
-    """A compiled ε_θ(x, t) taking and returning numpy arrays (float32 inside, float64 out)."""
+    """A compiled f_θ(x, t) taking and returning numpy arrays (float32 inside, float64 out)."""
     jax, jnp, _ = jax_modules()
     p = {k: jnp.asarray(v) for k, v in params.items()}
     f = jax.jit(lambda x, t: apply(p, x, t, time_features))
