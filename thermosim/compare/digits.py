@@ -27,10 +27,10 @@ from pathlib import Path
 
 import numpy as np
 
+from ..paths import RESULTS
 from ..physics import K_B
 from .verdict import headline_energy
 
-RESULTS = Path("results")
 STEP_COUNTS = (10, 50, 200)
 K_IMAGES = 360  # as many as the held-out set: the Fréchet distance is compared at equal sample counts
 RIDGE = 0.05  # added to the digits' covariance (scaled units²): the border pixels never vary
