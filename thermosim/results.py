@@ -117,3 +117,9 @@ def replace_dir(stage: Path, out: Path) -> None:
 def _marked(folder: Path) -> bool:
     m = folder / MARKER
     return m.is_file() and not m.is_symlink()
+
+
+def markdown_table(head: list[str], rows) -> list[str]:
+    """A markdown table's lines: the header, the rule, one line per row of cells (already formatted)."""
+    out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    return out + ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]

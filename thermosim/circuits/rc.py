@@ -105,9 +105,7 @@ class RCParams(nonideal.NonIdeal):  # + the non-ideality keys (circuits/nonideal
                 raise SpecError(f"{where}.c_f must be one value for a precision matrix (equal capacitors)")
             positive(self.g0_s, f"{where}.g0_s")
         else:
-            if self.r_ohm is None:
-                raise SpecError(f"missing required key '{where}.r_ohm' (or give '{where}.precision')")
-            vector_param(self.r_ohm, n, f"{where}.r_ohm")
+            vector_param(required(self, "r_ohm", where), n, f"{where}.r_ohm")
             if self.coupling_s is not None:
                 if self.coupling_list_s is not None:
                     raise SpecError(f"{where}.coupling_s excludes coupling_list_s (give the couplings once)")
@@ -202,6 +200,14 @@ def coupling_list(rows: tuple, n: int, key: str) -> np.ndarray:
             raise SpecError(f"{where} couples nodes {i + 1} and {j + 1} a second time")
         g[i, j] = g[j, i] = g_ij
     return g
+
+
+def required(params, key: str, where: str):
+    """The value of ``key``, which a network given without a precision matrix must have."""
+    value = getattr(params, key)
+    if value is None:
+        raise SpecError(f"missing required key '{where}.{key}' (or give '{where}.precision')")
+    return value
 
 
 def vector_param(
@@ -318,10 +324,7 @@ def build_rc(p: RCParams) -> Built:
         circuit=circuit,
         noise=plan,
         variables=tuple(f"v({node(i)})" for i in range(n)),
-        theory=Theory(
-            mean=mean_theory,
-            cov=cov,
-        ),
+        theory=Theory(mean_theory, cov),
         tau_fast_s=tau_fast,
         tau_slow_s=tau_slow,
         info=info,

@@ -38,6 +38,7 @@ from .rc import (
     checked_size,
     coupling_param,
     node,
+    required,
     square_param,
     validate_noise,
     vector_param,
@@ -128,9 +129,7 @@ class RLCParams(nonideal.NonIdeal):  # + the non-ideality keys (circuits/nonidea
                 )
             positive(self.c_unit_f, f"{where}.c_unit_f")
         else:
-            if self.c_f is None:
-                raise SpecError(f"missing required key '{where}.c_f' (or give '{where}.precision')")
-            vector_param(self.c_f, n, f"{where}.c_f")
+            vector_param(required(self, "c_f", where), n, f"{where}.c_f")
             if self.coupling_f is not None:
                 coupling_param(self.coupling_f, n, f"{where}.coupling_f", "capacitors between cells")
         validate_noise(self, where)
@@ -197,10 +196,7 @@ def build_rlc(p: RLCParams) -> Built:
         circuit=circuit,
         noise=plan,
         variables=tuple(f"v({node(i)})" for i in range(n)) + tuple(f"i(l{i + 1})" for i in range(n)),
-        theory=Theory(
-            mean=np.zeros(2 * n),
-            cov=cov,
-        ),
+        theory=Theory(np.zeros(2 * n), cov),
         tau_fast_s=tau_fast,
         tau_slow_s=tau_slow,
         info=info,

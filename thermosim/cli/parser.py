@@ -37,11 +37,27 @@ def _count(text: str) -> int:
 _seed.__name__ = _count.__name__ = "integer"  # argparse says "invalid integer value: 'x'"
 
 
+def _words(text: str) -> str:
+    """A help paragraph written across lines, as one line of words (argparse wraps it again)."""
+    return " ".join(text.split())
+
+
+def _out_and_json(p: argparse.ArgumentParser, default: Path | None, out_help: str, json_help: str) -> None:
+    """The --out folder and --json switch every producing command has."""
+    p.add_argument("--out", type=Path, default=default, help=out_help)
+    p.add_argument("--json", action="store_true", help=f"print one JSON object ({json_help})")
+
+
 def _parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog="thermosim",
-        description="Thermodynamic-computing circuits in ngspice with calibrated, seeded noise, judged "
-        "against exact theory. Bad input exits 2 with one line; a failed physics check exits 1.",
+        description=_words(
+            """
+            Thermodynamic-computing circuits in ngspice with calibrated, seeded noise, judged
+            against exact theory. Bad input exits 2 with one line; a failed physics check exits
+            1.
+            """
+        ),
     )
     p.add_argument("--version", action="version", version=f"thermosim {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
@@ -97,53 +113,68 @@ def _parser() -> argparse.ArgumentParser:
     c = sub.add_parser(
         "compare",
         help="the DDPM denoiser and the circuits judged side by side (digits and a Gaussian task)",
-        description="Train (or load from results/digital/) a DDPM on scikit-learn's 8x8 digits, sample it at "
-        "10, 50 and 200 steps, sample the digits' Gaussian fit with an RC circuit in ngspice, and judge all "
-        "with one classifier (recognisable fraction, class coverage, Frechet distance, nearest-training "
-        "distance) beside held-out real digits and noise; energy per sample by term for each.",
+        description=_words(
+            """
+            Train (or load from results/digital/) a DDPM on scikit-learn's 8x8 digits, sample it
+            at 10, 50 and 200 steps, sample the digits' Gaussian fit with an RC circuit in
+            ngspice, and judge all with one classifier (recognisable fraction, class coverage,
+            Frechet distance, nearest-training distance) beside held-out real digits and noise;
+            energy per sample by term for each.
+            """
+        ),
     )
-    c.add_argument("--out", type=Path, default=RESULTS / "compare", help="output directory")
     c.add_argument("--seed", type=int, default=0, help="sampling seed (default 0)")
-    c.add_argument("--json", action="store_true", help="print one JSON object (its 'rows': one per method)")
+    _out_and_json(c, RESULTS / "compare", "output directory", "its 'rows': one per method")
 
     tr = sub.add_parser(
         "train",
         help="train the generative thermodynamic computer on the 8x8 digits (writes results/generative/)",
-        description="Noise every training digit with the noising protocol, and fit per stage the couplings, "
-        "per-unit J2/J4 and the class bank (ten bias vectors) by the probability of the time-reversed "
-        "noising paths (Whitelam, PRL 2026): exact regularised least squares. Checkpoints the path sums "
-        "after every epoch (an interrupted run resumes; another --stages, --ridge or --smooth reuses "
-        "them), prints throughput at batch 1 and at the default batch side by side.",
+        description=_words(
+            """
+            Noise every training digit with the noising protocol, and fit per stage the
+            couplings, per-unit J2/J4 and the class bank (ten bias vectors) by the probability
+            of the time-reversed noising paths (Whitelam, PRL 2026): exact regularised least
+            squares. Checkpoints the path sums after every epoch (an interrupted run resumes;
+            another --stages, --ridge or --smooth reuses them), prints throughput at batch 1 and
+            at the default batch side by side.
+            """
+        ),
     )
     tr.add_argument("dataset", choices=["digits"], help="the data set (scikit-learn's 8x8 digits)")
-    tr.add_argument("--stages", type=_count, help="K piecewise-constant protocol stages (default 1)")
-    tr.add_argument("--ridge", type=float, help="ridge on each stage's parameters (default 1e-4)")
-    tr.add_argument("--smooth", type=float, help="penalty on neighbouring stages' differences (default 1e-3)")
+    for flag, kind, text in (  # the model's TrainConfig fields; unset ones keep its defaults
+        ("--stages", _count, "K piecewise-constant protocol stages (default 1)"),
+        ("--ridge", float, "ridge on each stage's parameters (default 1e-4)"),
+        ("--smooth", float, "penalty on neighbouring stages' differences (default 1e-3)"),
+        ("--epochs", _count, "passes of fresh noising paths over the data (default 3)"),
+        ("--batch", _count, "trajectories per matrix product (default 128)"),
+        ("--seed", _seed, "seed of the noising paths (default 0)"),
+        ("--limit", _count, "only the first LIMIT digits (quick trials)"),
+    ):
+        tr.add_argument(flag, type=kind, help=text)
     tr.add_argument(
         "--tie-couplings",
         action="store_const",
         const=True,
         help="one coupling matrix for all stages: only own terms and class biases are staged",
     )
-    tr.add_argument("--epochs", type=_count, help="passes of fresh noising paths over the data (default 3)")
-    tr.add_argument("--batch", type=_count, help="trajectories per matrix product (default 128)")
-    tr.add_argument("--seed", type=_seed, help="seed of the noising paths (default 0)")
     tr.add_argument("--all-digits", action="store_true", help="train on all 1797 digits, not the train split")
-    tr.add_argument("--limit", type=_count, help="only the first LIMIT digits (quick trials)")
-    tr.add_argument("--out", type=Path, default=RESULTS / "generative", help="output directory")
-    tr.add_argument("--json", action="store_true", help="print one JSON object (config, history, throughput)")
+    _out_and_json(tr, RESULTS / "generative", "output directory", "config, history, throughput")
 
     ge = sub.add_parser(
         "generate",
         help="generate digits with the trained computer: digital twin, ngspice circuit; judge them",
-        description="Draw a class per sample, relax the units uncoupled, run the K trained stages with "
-        "that class's biases, read the visible units (trained-branch current averaged over the last window, "
-        "and the final voltages) as an Euler-Maruyama twin, as the behavioural circuit in ngspice and at "
-        "transistor level; write samples.npz (arrays spice, twin, transistor: rows x 64, pixels 0-16, and "
-        "*_class: the requested class) and metrics.json (image quality, class accuracy, SPICE-vs-twin MMD, "
-        "heat, energy lines, ratio vs the DDPM at matched quality).",
+        description=_words(
+            """
+            Draw a class per sample, relax the units uncoupled, run the K trained stages with
+            that class's biases, read the visible units (trained-branch current averaged over
+            the last window, and the final voltages) as an Euler-Maruyama twin, as the
+            behavioural circuit in ngspice and at transistor level; write samples.npz (arrays
+            spice, twin, transistor: rows x 64, pixels 0-16, and *_class: the requested class)
+            and metrics.json (image quality, class accuracy, SPICE-vs-twin MMD, heat, energy
+            lines, ratio vs the DDPM at matched quality).
+            """
+        ),
     )
-    ge.add_argument("--out", type=Path, default=RESULTS / "generative", help="output directory")
     ge.add_argument("--model", type=Path, help="trained model (default OUT/model.npz)")
     ge.add_argument("--n", type=_count, default=360, help="twin samples (default 360)")
     ge.add_argument("--spice-n", type=_count, help="ngspice samples (default: --n)")
@@ -162,7 +193,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     ge.add_argument("--workers", type=_count, help="parallel ngspice processes (default: all cores)")
     ge.add_argument("--seed", type=_seed, default=1, help="noise seed (default 1)")
-    ge.add_argument("--json", action="store_true", help="print one JSON object of the metrics")
+    _out_and_json(ge, RESULTS / "generative", "output directory (with model.npz)", "the metrics")
 
     b = sub.add_parser("bench", help="benchmarks that print ratios measured side by side")
     b.add_argument("name", choices=["engine", "noise", "sweep", "generate"], help="which benchmark")
@@ -184,8 +215,7 @@ def _parser() -> argparse.ArgumentParser:
     la.add_argument("--samples", type=int, default=200_000, help="noise steps after burn-in (default 200000)")
     la.add_argument("--seed", type=int, default=1, help="noise seed (default 1)")
     la.add_argument("--workers", type=int, default=2, help="parallel ngspice runs (default 2)")
-    la.add_argument("--out", type=Path, help="output directory (default results/linalg/<command>)")
-    la.add_argument("--json", action="store_true", help="print one JSON object of the results")
+    _out_and_json(la, None, "output directory (default results/linalg/<command>)", "the results")
     la.add_argument(
         "--sigma", type=float, nargs="+", default=[0.0, 0.001, 0.01, 0.05], help="mismatch: tolerances"
     )

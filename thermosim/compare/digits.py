@@ -230,24 +230,23 @@ def run_compare(out: Path = RESULTS / "compare", seed: int = 0, log=sys.stderr) 
 
 def markdown(result: dict) -> str:
     """The comparison as markdown tables (also the report's section)."""
+    from ..results import markdown_table
     from .gaussian import markdown as gauss_markdown
     from .verdict import markdown as verdict_markdown
 
-    lines = [
-        "| method | steps | recognisable | coverage entropy [bits] | min class share | Fréchet | "
-        "nn-train dist (real: {:.2f}) | copies | energy / sample [J] |".format(
-            result["rows"][0]["nn_train_dist_ref"]
-        ),
-        "|---|---|---|---|---|---|---|---|---|",
-    ]
-    for r in result["rows"]:
+    head = ["method", "steps", "recognisable", "coverage entropy [bits]", "min class share", "Fréchet"]
+    head += [f"nn-train dist (real: {result['rows'][0]['nn_train_dist_ref']:.2f})", "copies"]
+    dash = "—"
+
+    def cells(r: dict) -> list[str]:
         e = r["energy_per_sample_J"]
-        lines.append(
-            f"| {r['method']} | {r['steps'] or '—'} | {r['recognisable']:.3f} | "
-            f"{r['coverage_entropy']:.3f} | "
-            f"{r['min_class_share']:.3f} | {r['frechet']:.2f} | {r['nn_train_dist']:.2f} | "
-            f"{r['copies']:.3f} | {'—' if e is None else f'{e:.3g}'} |"
-        )
+        return [
+            r["method"], r["steps"] or dash, f"{r['recognisable']:.3f}", f"{r['coverage_entropy']:.3f}",
+            f"{r['min_class_share']:.3f}", f"{r['frechet']:.2f}", f"{r['nn_train_dist']:.2f}",
+            f"{r['copies']:.3f}", dash if e is None else f"{e:.3g}",
+        ]  # fmt: skip
+
+    lines = markdown_table([*head, "energy / sample [J]"], map(cells, result["rows"]))
     lines += ["", "Energy per sample by term [J] (each line its own source, in `compare.json`):", ""]
     lines += ["| method | steps | term | value [J] | source |", "|---|---|---|---|---|"]
     for r in result["rows"]:

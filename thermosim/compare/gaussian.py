@@ -207,20 +207,24 @@ def gaussian_tasks(seed: int, models, log) -> list[dict]:
 
 def markdown(tasks: list[dict]) -> str:
     """The Gaussian-task table: one row per law and sampler."""
-    lines = [
-        "| law (drift) | sampler | KL (null) | cov. error (SE) | MMD² (floor) | ESS / CPU s | "
-        "ESS / device s | energy / sample [J] |",
-        "|---|---|---|---|---|---|---|---|",
+    from ..results import markdown_table
+
+    head = ["law (drift)", "sampler", "KL (null)", "cov. error (SE)", "MMD² (floor)", "ESS / CPU s"]
+    rows = [
+        [
+            f"{t['task']} ({t['drift']})",
+            r["method"],
+            f"{r['gaussian_kl']:.2e} ({r['gaussian_kl_expected']:.1e})",
+            f"{r['cov_rel_err']:.3f} ({r['cov_rel_err_se']:.3f})",
+            f"{r['mmd2']:.1e} ({r['mmd_floor']:.1e})",
+            f"{r['ess_per_cpu_s']:.3g}",
+            "—" if r["ess_per_device_s"] is None else f"{r['ess_per_device_s']:.3g}",
+            f"{r['energy_per_sample_J']:.3g}",
+        ]  # fmt: skip
+        for t in tasks
+        for r in t["rows"]
     ]
-    for t in tasks:
-        for r in t["rows"]:
-            dev = r["ess_per_device_s"]
-            lines.append(
-                f"| {t['task']} ({t['drift']}) | {r['method']} | {r['gaussian_kl']:.2e} "
-                f"({r['gaussian_kl_expected']:.1e}) | {r['cov_rel_err']:.3f} ({r['cov_rel_err_se']:.3f}) | "
-                f"{r['mmd2']:.1e} ({r['mmd_floor']:.1e}) | {r['ess_per_cpu_s']:.3g} | "
-                f"{'—' if dev is None else f'{dev:.3g}'} | {r['energy_per_sample_J']:.3g} |"
-            )
+    lines = markdown_table([*head, "ESS / device s", "energy / sample [J]"], rows)
     lines += [
         "",
         "thermox's covariance error against the exact Lyapunov solution (its transition rule, solved for its "

@@ -104,10 +104,7 @@ def build_cmos_network(p: CmosNetworkParams) -> Built:
         circuit=circuit,
         noise=plan,
         variables=tuple(f"v(u{i + 1})" for i in range(n)) + sense_variables(p),
-        theory=Theory(
-            mean=np.full(n, np.nan),
-            cov=np.full((n, n), np.nan),
-        ),
+        theory=Theory(np.full(n, np.nan), np.full((n, n), np.nan)),
         tau_fast_s=p.tau_s / curvature,
         tau_slow_s=p.tau_s / (2 * p.j2),
         info={"tau_s": p.tau_s, "vref_v": vref, "unit_fit": list(fit), "design_r_ohm": d["r_ohm"]},

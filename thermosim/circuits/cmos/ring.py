@@ -124,10 +124,7 @@ def build_ring(p: RingParams) -> Built:
         circuit=circuit,
         noise=plan,
         variables=observed,
-        theory=Theory(
-            mean=np.full(p.rings, np.nan),
-            cov=np.full((p.rings, p.rings), np.nan),
-        ),
+        theory=Theory(np.full(p.rings, np.nan), np.full((p.rings, p.rings), np.nan)),
         tau_fast_s=tau_fast,
         tau_slow_s=20 * period,  # automatic burn-in: 200 periods for start-up and locking
         info=info,
