@@ -165,8 +165,8 @@ def bias_only_model(stages: int = 2) -> Model:
 
 
 def test_twin_reads_the_class_bias_and_samples_its_law():
-    """With bias-only terms the trained field is −b exactly, so the current read-out is −b_c/drive of the
-    last stage for every sample; the final states follow exp(−(J₂x² + J₄x⁴ + b x)/kT) (quadrature):
+    """With bias-only terms the trained field is −b exactly, so the current read-out is −gain·b_c/drive of
+    the last stage for every sample; the final states follow exp(−(J₂x² + J₄x⁴ + b x)/kT) (quadrature):
     the mean over the 40 samples of each class within 4 SE (SE from the exact variance) for 8 units per
     class (80 comparisons: the chance of a false alarm is 80 × 6.3e-5 ≈ 0.5 %)."""
     from thermosim.circuits.quartic import QuarticParams, stationary
@@ -174,7 +174,8 @@ def test_twin_reads_the_class_bias_and_samples_its_law():
     m = bias_only_model()
     cls = np.arange(400) % N_CLASSES
     out = twin(m, cls, seed=5)
-    np.testing.assert_allclose(out["current"], -m.bias[-1][cls] / m.config.drive, rtol=1e-12)
+    gain = Protocol().gain
+    np.testing.assert_allclose(out["current"], -gain * m.bias[-1][cls] / m.config.drive, rtol=1e-12)
     p = QuarticParams(kt=0.1)
     for c in range(N_CLASSES):
         x = out["x"][cls == c]
@@ -383,12 +384,16 @@ def test_sweep_fits_every_k_on_the_same_paths(tiny_model):
         stages=(1, 2),
         windows=(0.05, 0.1),
         window_stages=((2, True),),
+        selection=(2,),
+        selection_seeds=(101, 102),
         spice_cpu=False,
         limit=30,
     )
     assert [(r["stages"], r["tied"]) for r in s["stages"]] == [(1, False), (2, False), (2, True)]
     assert len(s["windows"]) == 2
     assert (tiny_model / "sweep.png").exists() and "| 2 | one bank | 0.1 |" in sweep_body(s)
+    assert [(r["stages"], r["gain"]) for r in s["selection"]] == [(2, 1.0), (2, 1.05), (2, 1.1)]
+    assert all(r["frechet"]["sd"] >= 0 for r in s["selection"]) and "seeds 101–102" in sweep_body(s)
 
 
 def test_generate_without_a_model_is_one_line(tmp_path, capsys):
@@ -434,7 +439,24 @@ def test_features_and_config_defaults():
     assert dataclasses.asdict(c)["kt"] == 0.1 and c.n_steps == 2500  # Whitelam's kT and t_f/Δt
     z = features(np.array([[2.0, -1.0]]), np.array([3]))
     np.testing.assert_array_equal(z, [[2.0, -1.0, 8.0, -1.0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0]])
-    assert Protocol().window == 0.1
+    assert Protocol().window == 0.1 and Protocol().gain == 1.05
+
+
+def test_piecewise_coefficients_and_read_out_gain(tiny_model):
+    """A staged coefficient is one nested conditional on time (0 before the first stage); the read-out gain
+    multiplies the twin's current read-out and divides the circuit's integrating capacitor."""
+    from thermosim.circuits.staged import piecewise
+    from thermosim.generative.generate import CircuitScale, sense_capacitor
+
+    assert piecewise(np.array([1.0, 2.0]), [3.0, 3.0]) == "(time<1.0?0:3.0)"
+    nested = "(time<1.0?0:(time<2.0?3.0:(time<4.0?5.0:7.0)))"
+    assert piecewise(np.array([1.0, 2.0, 4.0]), [3.0, 5.0, 7.0]) == nested
+    m = Model.load(tiny_model / "model.npz")
+    a, b = twin(m, np.arange(10), 4, Protocol(gain=1.0)), twin(m, np.arange(10), 4, Protocol(gain=1.25))
+    np.testing.assert_allclose(b["current"], 1.25 * a["current"])
+    np.testing.assert_array_equal(a["voltage"], b["voltage"])
+    c1, c2 = (sense_capacitor(m, Protocol(gain=g), CircuitScale(), 1e-6) for g in (1.0, 1.25))
+    assert c1 == pytest.approx(1.25 * c2)
 
 
 @pytest.mark.ngspice

@@ -196,7 +196,7 @@ def generate(out: str | os.PathLike = RESULTS / "generative", **options) -> dict
     """Generate digits with the trained computer as digital twin, in ngspice and at transistor level, and
     judge them against the DDPM and real digits; writes samples.npz, metrics.json and figures to ``out``.
     Options: ``model`` (default out/model.npz), ``n``, ``spice_n``, ``transistor_n``, ``seed``,
-    ``workers``, ``relax``, ``window``, ``class_bits`` ("rng" | "pbit"), ``quiet``."""
+    ``workers``, ``relax``, ``window``, ``gain``, ``class_bits`` ("rng" | "pbit"), ``quiet``."""
     from .generative.command import generate_digits
 
     return generate_digits(Path(out), **options)

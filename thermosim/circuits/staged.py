@@ -8,8 +8,12 @@ time (the last one to the end of the run). Per stage (model units, unit i, x_i i
   clocked bank selection. Measured against one bank of B sources re-weighted by time (see the README),
   linear G elements are the cheaper form in ngspice: their stamps are constant. When every stage has
   the same couplings (a model fitted with tied couplings) one bank is written, on from the first stage.
-* per unit, the trained own terms g₀V₀·(2(J₂ᵏ−J₂)x + 4(J₄ᵏ−J₄)x³ + bᵏ) as a gated B source (J₂, J₄ the
-  family's own values); ``stage_bias`` is what the class bank's switch selected for this sample.
+* per unit, the trained own terms g₀V₀·(2(J₂ᵏ−J₂)x + 4(J₄ᵏ−J₄)x³ + bᵏ) as one B source whose three
+  coefficients are piecewise constant in time (:func:`piecewise`: nested conditionals on ``time``, the
+  DACs the stage clock steps; J₂, J₄ the family's own values); ``stage_bias`` is what the class bank's
+  switch selected for this sample. Written as one gated copy of the whole expression per stage instead,
+  every Newton iteration evaluated and differentiated all K copies: at K = 10 that was half of ngspice's
+  time (measured: `thermosim bench generate`).
 
 Current read-out (``sense`` > 0): the trained branch of each of the first ``sense`` units (its couplings
 and its own trained terms) is fed through a 0 V sense source from the unit node; a unity mirror (a B
@@ -106,6 +110,19 @@ def gate(times: np.ndarray, k: int) -> str:
     return f"(time>={num(times[k])}?1:0)"
 
 
+def piecewise(times: np.ndarray, values) -> str:
+    """A value piecewise constant in time: 0 before ``times[0]``, ``values[k]`` from ``times[k]`` on (an
+    ngspice expression of nested conditionals: only the branch in force is evaluated, and the value is a
+    constant, so a B source's derivative trees stay one term long whatever K)."""
+    values = [num(v) for v in values]
+    if len(set(values)) == 1:
+        return f"(time<{num(times[0])}?0:{values[0]})"
+    out = values[-1]
+    for k in range(len(times) - 2, -1, -1):
+        out = f"(time<{num(times[k + 1])}?{values[k]}:{out})"
+    return f"(time<{num(times[0])}?0:{out})"
+
+
 def add_stages(circuit, arrays, p, n: int, base: tuple, g0: float, v0: float, ref: str | None = None) -> None:
     """Write the stage banks, own terms and sense integrators (module docstring) for units u1 … un.
 
@@ -121,11 +138,10 @@ def add_stages(circuit, arrays, p, n: int, base: tuple, g0: float, v0: float, re
     into = [f"s{i + 1}" if i < p.sense else f"u{i + 1}" for i in range(n)]
     for i in range(n):
         x = f"({volts(i)}/{v0!r})"
-        terms = [
-            f"{gate(times, k)}*({num(2 * (j2[k, i] - base[0]))}*{x}"
-            f"+{num(4 * (j4[k, i] - base[1]))}*{x}*{x}*{x}+{num(b[k, i])})"
-            for k in range(len(times))
-        ]
+        a, c, d = 2 * (j2[:, i] - base[0]), 4 * (j4[:, i] - base[1]), b[:, i]
+        terms = [f"{piecewise(times, a)}*{x}"] if np.any(a) else []
+        terms += [f"{piecewise(times, c)}*{x}*{x}*{x}"] if np.any(c) else []
+        terms += [piecewise(times, d)] if np.any(d) or not terms else []
         circuit.raw_spice += f"Bt{i + 1} {into[i]} 0 I={num(g0 * v0)}*({'+'.join(terms)})\n"
     banks = range(len(times))
     if np.all(jm == jm[:1]):  # one coupling bank for every stage: switched on at the first stage only

@@ -170,7 +170,18 @@ def cmd_generate(args) -> int:
     from .. import api
     from ..generative.command import summary_text
 
-    keys = ("model", "n", "seed", "spice_n", "transistor_n", "workers", "relax", "window", "class_bits")
+    keys = (
+        "model",
+        "n",
+        "seed",
+        "spice_n",
+        "transistor_n",
+        "workers",
+        "relax",
+        "window",
+        "gain",
+        "class_bits",
+    )
     result = api.generate(args.out, quiet=args.json, **{k: getattr(args, k) for k in keys})
     print(json.dumps(result, default=str) if args.json else summary_text(result))
     return 0

@@ -186,6 +186,12 @@ def _parser() -> argparse.ArgumentParser:
         "--window", type=float, default=0.1, help="current read-out window, model time (default 0.1)"
     )
     ge.add_argument(
+        "--gain",
+        type=float,
+        default=1.05,
+        help="current read-out gain (the integrator's C divided by it; 1.05)",
+    )
+    ge.add_argument(
         "--class-bits",
         choices=["rng", "pbit"],
         default="rng",

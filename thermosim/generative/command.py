@@ -73,12 +73,14 @@ def generate_digits(
     model: Path | None = None,
     relax: float = 1.0,
     window: float = 0.1,
+    gain: float = 1.05,
     quiet: bool = False,
     **options,
 ) -> dict:
     """Generate with the trained model (default ``out``/model.npz) and judge; write samples.npz,
     metrics.json and figures to ``out``; return the metrics. ``options``: n, seed, spice_n,
-    transistor_n, workers, class_bits (see :func:`.judge.run_generate`); relax, window: the protocol."""
+    transistor_n, workers, class_bits (see :func:`.judge.run_generate`); relax, window, gain: the
+    protocol."""
     from ..results import check_output_dir, claim_output_dir
     from .generate import Protocol
     from .judge import run_generate
@@ -88,7 +90,7 @@ def generate_digits(
     result = run_generate(
         out,
         Path(model) if model else out / "model.npz",
-        protocol=Protocol(relax, window),
+        protocol=Protocol(relax, window, gain),
         log=None if quiet else sys.stderr,
         **{k: v for k, v in options.items() if v is not None},
     )

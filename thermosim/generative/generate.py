@@ -36,10 +36,12 @@ class Protocol:
 
     relax: float = 1.0  # uncoupled relaxation from x = 0 before the trained terms switch on
     window: float = 0.1  # current read-out: trained field averaged over the last `window`
+    gain: float = 1.05  # current read-out gain: s = gain·⟨h⟩/drive (the integrator's C_q divided by it)
 
     def validate(self, model: Model) -> None:
         positive(self.relax, "generate.relax", allow_zero=True)
         positive(self.window, "generate.window")
+        positive(self.gain, "generate.gain")
         c = model.config
         if self.window > c.t_f or self.window < c.dt:
             raise SpecError(f"generate.window = {self.window} must be between dt = {c.dt} and t_f = {c.t_f}")
@@ -93,7 +95,7 @@ def _twin(model: Model, classes: np.ndarray, seed: int, protocol: Protocol, snap
     heat = (heat - model.potential(x, stage, classes)) / c.kt
     return {
         "x": x,
-        "current": acc / n_win / c.drive,
+        "current": protocol.gain * acc / n_win / c.drive,
         "voltage": decode(c, x),
         "heat_kt": heat,
         "snapshots": np.array(snaps),
@@ -131,16 +133,20 @@ def clipped(model: Model) -> dict:
     }
 
 
+def sense_capacitor(model: Model, protocol: Protocol, scale: CircuitScale, tau_s: float) -> float:
+    """The integrator of the current read-out: v(q) = (g₀V₀T_w/C_q)·⟨h⟩, so C_q = g₀V₀·T_w·drive/(gain·V_fs)
+    makes v(q) = V_fs·s with s = gain·⟨h⟩/drive (T_w = window·τ)."""
+    t_w = protocol.window * tau_s
+    return scale.g0_s * scale.v_unit_v * t_w * model.config.drive / (protocol.gain * scale.sense_full_v)
+
+
 def staged_terms(model: Model, cls: int, tau_s: float, protocol: Protocol, scale: CircuitScale) -> dict:
     """The staged keys of one sample of class ``cls`` (switch times, per-stage values within
-    :data:`LIMITS`, sense integrators).
-
-    Integrator: v(q) = (g₀V₀T_w/C_q)·⟨h⟩, so C_q = g₀V₀·T_w·drive/V_fs makes v(q) = V_fs·s."""
+    :data:`LIMITS`, sense integrators: :func:`sense_capacitor`)."""
     c = model.config
     k = c.stages
     t0 = protocol.relax * tau_s
     tup = lambda a: tuple(map(tuple, np.asarray(a, float)))  # noqa: E731
-    window_s = protocol.window * tau_s
     return {
         "stage_at_s": tuple(t0 + np.arange(k) * c.t_f * tau_s / k),
         "stage_coupling": tuple(
@@ -151,7 +157,7 @@ def staged_terms(model: Model, cls: int, tau_s: float, protocol: Protocol, scale
         "stage_bias": tup(np.clip(model.bias[:, cls], -LIMITS["bias"], LIMITS["bias"])),
         "sense": N_VISIBLE,
         "sense_from_s": t0 + (c.t_f - protocol.window) * tau_s,
-        "sense_c_f": scale.g0_s * scale.v_unit_v * window_s * c.drive / scale.sense_full_v,
+        "sense_c_f": sense_capacitor(model, protocol, scale, tau_s),
     }
 
 

@@ -174,7 +174,7 @@ def run_generate(
         }
     scale_ = CircuitScale()
     tau = scale_.c_f / scale_.g0_s
-    sense_c = scale_.g0_s * scale_.v_unit_v * protocol.window * tau * model.config.drive / scale_.sense_full_v
+    sense_c = generate.sense_capacitor(model, protocol, scale_, tau)
     energy = generative_energy(
         model,
         heat,
