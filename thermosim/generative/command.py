@@ -8,7 +8,9 @@ import sys
 import time
 from pathlib import Path
 
-OUT = Path("results") / "generative"
+from ..paths import RESULTS
+
+OUT = RESULTS / "generative"
 
 
 def train_digits(out: Path = OUT, all_digits: bool = False, limit: int | None = None, quiet=False, **config):

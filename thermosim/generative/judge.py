@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..paths import RESULTS
 from ..physics import K_B
 from .energy import ROOM_K, draw_classes, generative_energy, pbit_classes, total_per_sample
 from .generate import CircuitScale, Protocol
@@ -140,9 +141,7 @@ def run_generate(
         rows.append(quality(images["twin"][:spice_n], f"twin (current, first {spice_n})"))
     split = load_digits_split()
     rows.append(quality(split.x_train[:n], "real_train"))
-    ddpm, ddpm_images = ddpm_rows(
-        scale(split.x_train), Path("results") / "digital", seed, log or io.StringIO()
-    )
+    ddpm, ddpm_images = ddpm_rows(scale(split.x_train), RESULTS / "digital", seed, log or io.StringIO())
     result = {
         "seed": seed,
         "model": str(model_path),
