@@ -45,7 +45,7 @@ def test_good_spec_is_frozen():
         ("circuit.r_ohmm", 1.0, r"unknown key 'circuit.r_ohmm' \(did you mean 'r_ohm'\?\)"),
         ("sim.tstop", 1.0, r"unknown key 'sim.tstop'.*t_stop_s"),
         ("family", "rcc", r"family = 'rcc' is not a known circuit family"),
-        ("circuit.r_ohm", "1k", r"circuit.r_ohm must be"),
+        ("circuit.r_ohm", "1kohm", r"circuit.r_ohm must be"),
         ("circuit.r_ohm", -5.0, r"circuit.r_ohm must be > 0"),
         ("circuit.r_ohm", 0.0, r"circuit.r_ohm must be > 0"),
         ("circuit.c_f", -1e-12, r"circuit.c_f must be > 0"),

@@ -33,6 +33,7 @@ _API = {
     "families": "api",
     "family": "api",
     "describe": "api",
+    "init": "api",
     "reference": "api",
     "load_spec": "runs.spec",
     "Spec": "runs.spec",

@@ -119,6 +119,8 @@ def run(
     if isinstance(target, str | os.PathLike) and Path(target).suffix.lower() in NETLIST_SUFFIXES:
         from .runs.run import run_netlist_file
 
+        if overrides:
+            raise SpecError(f"{target}: overrides (--set) apply to specs, not to netlists")
         path = Path(target)
         return run_netlist_file(path, probes=probes, out=_out(out, path.stem), keep=keep_run_dir)
     spec = _spec(target, overrides)
@@ -135,6 +137,7 @@ def sweep(
     dask: bool = False,
     scheduler: str | None = None,
     resume: bool = False,
+    overrides: dict[str, Any] | None = None,
 ):
     """Run a sweep spec (a shipped sweep's name or a file): every grid point × replica, cached by a key of
     every input, on local processes (``workers``, default all cores) or a Dask cluster (``dask=True`` for
@@ -142,14 +145,15 @@ def sweep(
 
     Returns the tidy table (one row per point × replica: axes, seed, metrics, samples sha256, status) as
     a :class:`pandas.DataFrame`; ``df.attrs`` holds the folder and the run counts. ``out="auto"`` writes
-    ``results/sweeps/<name>/``; ``None`` works in a temporary folder removed afterwards.
+    ``results/sweeps/<name>/``; ``None`` works in a temporary folder removed afterwards. ``overrides``
+    (dotted keys) join the sweep's ``[set]``: fixed at every point.
     """
     import pandas as pd
 
     from .runs.sweep import load_sweep
     from .runs.sweep_run import run_sweep
 
-    sw = load_sweep(target)
+    sw = load_sweep(target, overrides)
     tmp = None
     if out is None:
         tmp = Path(tempfile.mkdtemp(prefix=f"thermosim-sweep-{sw.name}-"))
@@ -246,6 +250,28 @@ def plot(result: Result, kind: str = "hist", ax=None):
     if kind == "trace":
         return plots.trace_plot(result.times_s[:2000], x[:2000], names, ax=ax)
     raise ValueError(f"plot kind {kind!r} is not one of hist, cov, autocorr, energy, trace")
+
+
+def init(family: str, name: str, folder: str | os.PathLike = ".") -> Path:
+    """Write ``folder/NAME.toml``: a commented starter spec of ``family`` (the values of a shipped spec of
+    that family where there is one, every other key with its default and note); refuses to overwrite."""
+    from .circuits.describe import starter_spec
+    from .paths import shipped_specs
+    from .runs.spec import read_toml
+
+    if family not in families():
+        raise SpecError(f"{family!r} is not a known circuit family (known: {', '.join(families())})")
+    if not is_plain_name(name):
+        raise SpecError(f"name = {name!r} must be a plain file name (letters, digits, '_', '-', '+', '.')")
+    path = Path(folder) / f"{name}.toml"
+    if path.exists():
+        raise SpecError(f"{path} exists; choose another name (init never overwrites a file)")
+    example = next((t for t in map(read_toml, shipped_specs()) if t.get("family") == family), None)
+    circuit, sim = (example["circuit"], example["sim"]) if example else ({}, {"t_stop_s": 1e-3, "seed": 1})
+    from .results import atomic_write_text
+
+    atomic_write_text(path, starter_spec(family, name, circuit, sim))
+    return path
 
 
 def netlist(target: Spec | str | os.PathLike, overrides: dict[str, Any] | None = None) -> str:

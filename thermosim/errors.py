@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+from decimal import Decimal
 from typing import Any
 
 
@@ -52,3 +53,19 @@ def plain_name(value: Any, key: str) -> str:
 def printable(text: str) -> str:
     """``text`` for a one-line message: as is when printable, else with escapes (a key may hold '\\n')."""
     return text if text.isprintable() else text.encode("unicode_escape").decode("ascii")
+
+
+# SPICE's scale suffixes (case-insensitive; "m" is milli, "meg" mega), as ngspice reads numbers
+_SPICE_SCALE = {"t": 12, "g": 9, "meg": 6, "k": 3, "m": -3, "u": -6, "µ": -6, "n": -9, "p": -12, "f": -15}
+_SPICE_NUMBER = re.compile(r"([+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?)(meg|[tgkmuµnpf])?", re.I)
+
+
+def spice_number(text: str) -> float | None:
+    """``"10k"`` → 1e4, ``"1Meg"`` → 1e6, ``"2.2p"`` → 2.2e-12, ``"1e-3"`` → 0.001; None when ``text`` is
+    not a number with an optional SPICE scale suffix (units after the suffix, as in "1pF", are refused:
+    the unit is in the key's name)."""
+    m = _SPICE_NUMBER.fullmatch(text.strip())
+    if m is None:
+        return None
+    exponent = _SPICE_SCALE[m.group(2).lower()] if m.group(2) else 0
+    return float(Decimal(m.group(1)).scaleb(exponent))  # decimal: "2.2p" is exactly float("2.2e-12")

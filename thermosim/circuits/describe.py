@@ -144,3 +144,33 @@ def reference_head() -> str:
 
         """
     )
+
+
+def starter_spec(family: str, name: str, circuit: dict, sim: dict) -> str:
+    """A commented spec file: ``circuit`` and ``sim`` values set, every other ``[circuit]`` key of the
+    family listed with its default and note, commented out (``thermosim init``)."""
+    import tomli_w
+
+    def line(key: str, value, note: str, commented: bool) -> str:
+        text = tomli_w.dumps({key: list(value) if isinstance(value, tuple) else value}).strip()
+        return f"{'# ' if commented else ''}{text}" + (f"  # {note}" if note else "")
+
+    out = [
+        f"# {name}: a spec of the family '{family}', written by `thermosim init`. Uncomment a key to set",
+        f"# it; `thermosim describe {family}` lists them with their units. Run: thermosim run {name}",
+        tomli_w.dumps({"name": name, "family": family, "description": ""}).strip(),
+        "",
+        "[circuit]",
+    ]
+    cls = FAMILIES[family].params
+    notes = _comments(cls)
+    for f in dataclasses.fields(cls):
+        note = notes.get(f.name, "")
+        if f.name in circuit:
+            out.append(line(f.name, circuit[f.name], note, False))
+        elif f.default is dataclasses.MISSING or f.default is None:  # required, or off by default
+            out.append(f"# {f.name} =  # {note}".rstrip())
+        else:
+            out.append(line(f.name, f.default, note, True))
+    out += ["", "[sim]"] + [tomli_w.dumps({k: v}).strip() for k, v in sim.items()]
+    return "\n".join(out) + "\n"

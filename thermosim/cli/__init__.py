@@ -56,6 +56,7 @@ def cmd_run(args) -> int:
         plots=not args.no_plots,
         quiet=args.json,
         keep_run_dir=args.keep_run_dir,
+        overrides=dict(args.set or ()),
     )
     print(json.dumps(result.metrics, default=str) if args.json else summary_table(result.metrics))
     return 0 if result.passed else 1
@@ -100,6 +101,7 @@ def cmd_sweep(args) -> int:
         dask=args.dask,
         scheduler=args.scheduler,
         resume=args.resume,
+        overrides=dict(args.set or ()),
     )
     return 1 if table.attrs["failed"] else 0
 
@@ -110,6 +112,14 @@ def cmd_families(args) -> int:
 
     for name in api.families():
         print(f"{name:14s} {summary(name)}")
+    return 0
+
+
+def cmd_init(args) -> int:
+    from .. import api
+
+    path = api.init(args.family, args.name)
+    print(f"wrote {path}: edit it, then `thermosim run {path}`")
     return 0
 
 

@@ -42,6 +42,22 @@ def _words(text: str) -> str:
     return " ".join(text.split())
 
 
+def _setting(text: str) -> tuple[str, object]:
+    """``--set KEY=VALUE``: a dotted spec key and a TOML value (a bare word is a string; "10k" a number)."""
+    import tomllib
+
+    key, eq, value = text.partition("=")
+    if not eq or not key.strip():
+        raise argparse.ArgumentTypeError(f"must be KEY=VALUE (e.g. circuit.c_f=2e-12), got {text!r}")
+    try:
+        return key.strip(), tomllib.loads(f"v = {value}")["v"]
+    except tomllib.TOMLDecodeError:
+        return key.strip(), value.strip()
+
+
+_setting.__name__ = "KEY=VALUE setting"
+
+
 def _out_and_json(p: argparse.ArgumentParser, default: Path | None, out_help: str, json_help: str) -> None:
     """The --out folder and --json switch every producing command has."""
     p.add_argument("--out", type=Path, default=default, help=out_help)
@@ -71,6 +87,9 @@ def _parser() -> argparse.ArgumentParser:
         "--probe", nargs="+", action="extend", metavar="NODE", help="nodes to analyse in a .cir netlist"
     )
     r.add_argument("--no-plots", action="store_true", help="skip the figures")
+    r.add_argument(
+        "--set", type=_setting, action="append", metavar="KEY=VALUE", help="override a spec key (repeatable)"
+    )
     r.add_argument("--keep-run-dir", action="store_true", help="keep ngspice's run directory")
 
     n = sub.add_parser("netlist", help="print the netlist of a spec")
@@ -95,6 +114,9 @@ def _parser() -> argparse.ArgumentParser:
     sw.add_argument(
         "--resume", action="store_true", help="reuse every finished point in the output directory"
     )
+    sw.add_argument(
+        "--set", type=_setting, action="append", metavar="KEY=VALUE", help="fix a spec key at every point"
+    )
     sw.add_argument("--out", type=Path, help="output directory (default results/sweeps/<name>)")
 
     pl = sub.add_parser("plot", help="re-plot a sweep from its table.csv without simulating")
@@ -103,6 +125,9 @@ def _parser() -> argparse.ArgumentParser:
     pl.add_argument("--y", nargs="+", help="metrics to plot (default: the sweep's)")
 
     sub.add_parser("families", help="list the circuit families (shipped and plugins), one line each")
+    it = sub.add_parser("init", help="write NAME.toml here: a commented starter spec of a family")
+    it.add_argument("family", help="family name (see `thermosim families`)")
+    it.add_argument("name", help="the spec's name (and file name, NAME.toml)")
     de = sub.add_parser("describe", help="a family's spec keys: type, default, unit and note")
     de.add_argument("family", nargs="?", help="family name (see `thermosim families`)")
     de.add_argument("--all", action="store_true", help="every family and the shared keys (docs/reference.md)")

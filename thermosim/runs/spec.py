@@ -23,7 +23,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Union
 
-from ..errors import MAX_NAME, MAX_SEED, SpecError, is_plain_name, plain_name, positive, printable  # noqa: F401
+from ..errors import (  # noqa: F401
+    MAX_NAME,
+    MAX_SEED,
+    SpecError,
+    is_plain_name,
+    plain_name,
+    positive,
+    printable,
+    spice_number,
+)
 from ..paths import CIRCUITS_DIR
 
 # Limits that refuse absurd input up front instead of running out of memory or time: ngspice costs about
@@ -121,15 +130,17 @@ def check_steps(t_stop_s: float, noise_step_s: float, where: str = "sim", why: s
 
 
 def find_spec(name_or_path: str | Path, directory: Path = CIRCUITS_DIR, what: str = "spec") -> Path:
-    """A TOML file by path, or by name in ``directory`` (``gauss4`` → circuits/gauss4.toml)."""
+    """A TOML file by path, or by name: ``NAME.toml`` in the current folder, else in ``directory``
+    (``gauss4`` → circuits/gauss4.toml)."""
     p = Path(name_or_path)
     if p.suffix == ".toml" or p.exists():
         if not p.is_file():
             raise SpecError(f"{p}: no such {what} file")
         return p
-    cand = directory / f"{p.name}.toml"
-    if cand.is_file():
-        return cand
+    for folder in (Path.cwd(), directory):  # a name: the current folder first, then the shipped ones
+        cand = folder / f"{p.name}.toml"
+        if cand.is_file():
+            return cand
     names = ", ".join(sorted(x.stem for x in directory.glob("*.toml")))
     raise SpecError(f"{name_or_path}: no such {what} (known: {names})")
 
@@ -271,6 +282,8 @@ def _coerce(value: Any, hint: Any, key: str) -> Any:
         inner = typing.get_args(hint)[0]
         return tuple(_coerce(v, inner, f"{key}[{i}]") for i, v in enumerate(value))
     if hint is float:
+        if isinstance(value, str) and spice_number(value) is not None:
+            value = spice_number(value)  # "10k", "1Meg", "2.2p": SPICE's suffixes
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise SpecError(f"{key} must be a number, got {_show(value)}")
         try:

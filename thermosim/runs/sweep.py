@@ -96,17 +96,22 @@ class Point:
     key: str  # content address
 
 
-def load_sweep(name_or_path: str | Path) -> Sweep:
-    """Read and validate a sweep spec; every grid point's circuit spec is validated too."""
+def load_sweep(name_or_path: str | Path, overrides: dict[str, Any] | None = None) -> Sweep:
+    """Read and validate a sweep spec; every grid point's circuit spec is validated too. ``overrides``
+    (dotted keys) join its ``[set]`` table; its ``base`` resolves beside the sweep file first."""
     path = find_spec(name_or_path, SWEEPS_DIR, "sweep")
     table = read_toml(path)  # its errors name the file already
+    if overrides:
+        fixed = table.get("set", {})
+        table["set"] = {**fixed, **overrides} if isinstance(fixed, dict) else fixed
     try:
-        return _sweep_from_table(table)
+        return _sweep_from_table(table, path.parent)
     except SpecError as err:
         raise SpecError(f"{path}: {err}") from None
 
 
-def _sweep_from_table(t: dict) -> Sweep:
+def _sweep_from_table(t: dict, folder: Path | None = None) -> Sweep:
+    """A validated Sweep; a relative ``base`` is looked up in ``folder`` (the sweep file's) first."""
     allowed = {
         "name",
         "base",
@@ -152,7 +157,7 @@ def _sweep_from_table(t: dict) -> Sweep:
     if runs > MAX_RUNS:
         raise SpecError(f"{runs:,} runs (grid points × replicas) is more than {MAX_RUNS:,} for one sweep")
     try:
-        base_table = read_toml(find_spec(t["base"]))
+        base_table = read_toml(find_spec(_beside(t["base"], folder)))
     except SpecError as err:
         raise SpecError(f"base: {err}") from None
     from ..circuits import FAMILIES
@@ -179,6 +184,15 @@ def _sweep_from_table(t: dict) -> Sweep:
             where = ", ".join(f"{k} = {v!r}" for k, v in params)
             raise SpecError(f"at {where}: {err}") from None
     return sweep
+
+
+def _beside(base: str, folder: Path | None) -> str | Path:
+    """``base`` as a file beside the sweep (``base`` or ``base.toml`` in ``folder``) when one is there."""
+    if folder is not None and not Path(base).is_absolute():
+        for cand in (folder / base, folder / f"{base}.toml"):
+            if cand.is_file():
+                return cand
+    return base
 
 
 def _check_metric(m: Any, family_metrics: set[str]) -> None:
