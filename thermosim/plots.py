@@ -227,9 +227,9 @@ def energy_bars(rows: list[dict], title: str = "", ax: Axes | None = None) -> Ax
     ax.barh(y[pos], values[pos], color=[f"C{i}" for i in y[pos]])
     for i in y[pos]:
         ax.text(values[i], i, f" {values[i]:.2g} J", va="center", fontsize=7)
-    floor = values[pos].min() / 10 if pos.any() else 1e-30
-    for i in y[~pos]:
-        ax.text(floor, i, f"  {values[i]:.3g} J (≤ 0: not drawn)", va="center", fontsize=8)
+    for i in y[~pos]:  # at the axes' left edge (x in axes units), whatever the log range
+        text = f"{values[i]:.3g} J (≤ 0: not drawn)"
+        ax.text(0.01, i, text, va="center", fontsize=8, transform=ax.get_yaxis_transform())
     ax.set_xscale("log")
     ax.set_yticks(y, labels)
     ax.invert_yaxis()
