@@ -99,7 +99,7 @@ def test_sweep_returns_a_dataframe(tmp_path):
             """\
             name = "s"
             base = "rc_single"
-            metrics = ["var_ratio[0]"]
+            metrics = ["var_ratio[0]", "passed"]
             [set]
             "sim.t_stop_s" = 2e-4
             [[axes]]
@@ -111,7 +111,8 @@ def test_sweep_returns_a_dataframe(tmp_path):
     df = ts.sweep(sweep, out=None, workers=1)
     assert isinstance(df, pd.DataFrame) and len(df) == 2 and df.attrs["out"] is None
     assert list(df["circuit.c_f"]) == [1e-12, 2e-12] and (df["status"] == "ok").all()
-    assert df["var_ratio[0]"].between(0.5, 1.5).all()
+    # each point judged against kT/C by its own checks (k·SE from its effective sample size)
+    assert (df["passed"] == 1).all() and df["var_ratio[0]"].notna().all()
 
 
 def test_entry_point_plugins_register_their_families(tmp_path, monkeypatch):

@@ -65,6 +65,7 @@ def test_a_sweep_base_resolves_beside_the_sweep_file(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # elsewhere: the base is still found beside the sweep file
     sweep = load_sweep(folder / "s.toml", overrides={"sim.t_stop_s": "5m"})
     assert sweep.base_table["name"] == "cell" and dict(sweep.fixed)["sim.t_stop_s"] == "5m"
+    assert sweep.axes[0].values == (1e4, 1e5)  # numbers: the axis plots and sorts as one
 
 
 def test_set_on_the_command_line(tmp_path):

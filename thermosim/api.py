@@ -221,35 +221,12 @@ def plot(result: Result, kind: str = "hist", ax=None):
 
     kind: ``"hist"`` (each variable against its exact marginal), ``"cov"`` (measured / theory /
     difference in SE), ``"autocorr"`` (normalised autocorrelation of up to 4 variables), ``"energy"``
-    (the energy table per sample), ``"trace"`` (the first 2000 samples in time).
+    (the energy table per sample), ``"trace"`` (the first 2000 samples in time) — the figures a written
+    run saves (:func:`thermosim.plots.run_figure`).
     """
-    import numpy as np
+    from .plots import run_figure
 
-    from . import plots
-    from .analysis.stats import autocorrelation
-
-    m, x, names = result.metrics, result.samples, list(result.variables)
-    if kind == "hist":
-        if result.cov_theory is None:
-            raise ValueError(f"{result.name}: no exact law to draw the histograms against; try 'trace'")
-        return plots.hist_grid(x, np.diag(result.cov_theory), result.mean_theory, names, axes=ax)
-    if kind == "cov":
-        if result.cov_theory is None or len(names) < 2:
-            raise ValueError(f"{result.name}: a covariance figure needs ≥ 2 variables and an exact law")
-        return plots.cov_heatmaps(
-            np.asarray(m["cov"]), result.cov_theory, names, axes=ax, cov_se=np.asarray(m["cov_se"])
-        )
-    if kind == "autocorr":
-        dt = m.get("noise_step_s") or m.get("sample_step_s")
-        lag = int(min(len(x) // 4, 1000))
-        for i, name in enumerate(names[:4]):
-            ax = plots.autocorr_plot(autocorrelation(x[:, i], lag), dt, ax=ax, label=name)
-        return ax
-    if kind == "energy":
-        return plots.energy_bars(result.energy, result.name, ax=ax)
-    if kind == "trace":
-        return plots.trace_plot(result.times_s[:2000], x[:2000], names, ax=ax)
-    raise ValueError(f"plot kind {kind!r} is not one of hist, cov, autocorr, energy, trace")
+    return run_figure(kind, result.metrics, result.samples, result.times_s, ax=ax)
 
 
 def init(family: str, name: str, folder: str | os.PathLike = ".") -> Path:

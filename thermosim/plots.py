@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import matplotlib.pyplot as plt
-import matplotlib.ticker  # noqa: F401  (NullFormatter for log axes)
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
@@ -239,140 +238,61 @@ def energy_bars(rows: list[dict], title: str = "", ax: Axes | None = None) -> Ax
     return ax
 
 
-def run_figures(metrics: dict, samples: np.ndarray, outdir: Path) -> list[str]:
-    """autocorr.png (normalised autocorrelation of up to 4 variables), energy.png (the energy table per
-    sample), and where there is a theory: hist.png (variables vs their theoretical Gaussians), cov.png
-    (measured / theory / difference in SE)."""
+RUN_FIGURES = ("autocorr", "energy", "hist", "cov")  # what every written run gets, where it applies
+
+
+def run_figure(kind: str, metrics: dict, samples: np.ndarray, times_s=None, ax=None):
+    """One figure of a run from its metrics and samples, on ``ax`` (new when None); returns the axes.
+
+    kind: "autocorr" (normalised autocorrelation of up to 4 variables, lags to 5 τ_int), "energy" (the
+    energy table per sample), "hist" (each variable against its theoretical marginal), "cov" (measured /
+    theory / difference in SE; volts and amps scaled by the theory's σ), "trace" (the first 2000 samples
+    against ``times_s``). ValueError when the run has nothing to draw for ``kind``.
+    """
     from .analysis.stats import autocorrelation
 
-    names = metrics["variables"]
-    dt = metrics["noise_step_s"]
-    max_lag = int(min(len(samples) // 4, max(5 * max(metrics["tau_int_s"]) / dt, 1000)))
-    ax = None
-    for i, name in enumerate(names[:4]):
-        if np.ptp(samples[:, i]) > 0:
-            ax = autocorr_plot(autocorrelation(samples[:, i], max_lag), dt, ax=ax, label=name)
-    if ax is None:  # every variable constant: an empty frame still says so
-        _, ax = plt.subplots(figsize=(5.0, 3.6), layout="constrained")
-    save(ax, outdir / "autocorr.png")
-    files = ["autocorr.png"]
-    if metrics.get("energy"):
-        save(energy_bars(metrics["energy"], metrics["circuit"]), outdir / "energy.png")
-        files.append("energy.png")
-    if metrics.get("cov_theory") is None:
-        return files  # nothing to compare with
-    theory = np.asarray(metrics["cov_theory"])
-    axes = hist_grid(samples, np.diag(theory), np.asarray(metrics["mean_theory"]), names)
-    save(axes, outdir / "hist.png")
-    files.append("hist.png")
-    if len(names) > 1:
-        cov, se, label = np.asarray(metrics["cov"]), np.asarray(metrics["cov_se"]), "covariance [V²]"
-        if any(n.lower().startswith("i(") for n in names):  # volts and amps: scale by the theory's σ
-            s = 1 / np.sqrt(np.diag(theory))
-            cov, theory, se = (m * np.outer(s, s) for m in (cov, theory, se))
-            label = "covariance / (σᵢσⱼ) of theory"
-        axes = cov_heatmaps(cov, theory, names, cov_se=se, label=label)
-        save(axes, outdir / "cov.png")
-        files.append("cov.png")
-    return files
+    names = list(metrics["variables"])
+    theory = metrics.get("cov_theory")
+    if kind == "autocorr":
+        dt = metrics.get("noise_step_s") or metrics["sample_step_s"]
+        max_lag = int(min(len(samples) // 4, max(5 * max(metrics["tau_int_s"]) / dt, 1000)))
+        for i, name in enumerate(names[:4]):
+            if np.ptp(samples[:, i]) > 0:
+                ax = autocorr_plot(autocorrelation(samples[:, i], max_lag), dt, ax=ax, label=name)
+        if ax is None:  # every variable constant: an empty frame still says so
+            _, ax = plt.subplots(figsize=(5.0, 3.6), layout="constrained")
+        return ax
+    if kind == "energy":
+        if not metrics.get("energy"):
+            raise ValueError(f"{metrics['circuit']}: no energy table to draw")
+        return energy_bars(metrics["energy"], metrics["circuit"], ax=ax)
+    if kind == "trace":
+        return trace_plot(np.asarray(times_s)[:2000], samples[:2000], names, ax=ax)
+    if kind not in ("hist", "cov"):
+        raise ValueError(f"figure kind {kind!r} is not one of autocorr, energy, hist, cov, trace")
+    if theory is None:
+        raise ValueError(f"{metrics['circuit']}: no exact covariance to draw the {kind} figure against")
+    theory = np.asarray(theory)
+    if kind == "hist":
+        return hist_grid(samples, np.diag(theory), np.asarray(metrics["mean_theory"]), names, axes=ax)
+    if len(names) < 2:
+        raise ValueError(f"{metrics['circuit']}: a covariance figure needs two variables or more")
+    cov, se, label = np.asarray(metrics["cov"]), np.asarray(metrics["cov_se"]), "covariance [V²]"
+    if any(n.lower().startswith("i(") for n in names):  # volts and amps: scale by the theory's σ
+        s = 1 / np.sqrt(np.diag(theory))
+        cov, theory, se = (m * np.outer(s, s) for m in (cov, theory, se))
+        label = "covariance / (σᵢσⱼ) of theory"
+    return cov_heatmaps(cov, theory, names, axes=ax, cov_se=se, label=label)
 
 
-def sweep_errorbar(
-    x,
-    mean,
-    se,
-    xlabel: str,
-    ylabel: str,
-    logx: bool = False,
-    label: str | None = None,
-    ax: Axes | None = None,
-) -> Axes:
-    """A swept metric vs a parameter: replica mean with ±1 standard error bars."""
-    if ax is None:
-        _, ax = plt.subplots(figsize=(5.0, 3.6))
-    se = np.where(np.isfinite(se), se, 0.0)
-    ax.errorbar(x, mean, yerr=se, marker="o", ms=4, capsize=3, label=label)
-    if logx:
-        ax.set_xscale("log")
-        ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
-    finite = np.asarray(mean, float)[np.isfinite(mean)]
-    if len(finite) and finite.min() > 0 and finite.max() / finite.min() > 20:
-        ax.set_yscale("log")  # e.g. cost vs step: a power law is a line
-    if ylabel.startswith("var_ratio"):
-        ax.axhline(1.0, color="0.4", lw=0.8, ls="--")  # theory
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    ax.grid(alpha=0.3)
-    return ax
-
-
-def sweep_heatmap(
-    xvals, yvals, grid: np.ndarray, xlabel: str, ylabel: str, title: str, ax: Axes | None = None
-) -> Axes:
-    """A swept metric over two parameters (replica means), values written in the cells."""
-    if ax is None:
-        _, ax = plt.subplots(figsize=(5.4, 4.2))
-    im = ax.imshow(grid, origin="lower", aspect="auto", cmap="viridis")
-    ax.set_xticks(
-        range(len(xvals)),
-        [f"{v:.3g}" if isinstance(v, float) else str(v) for v in xvals],
-        rotation=45,
-        ha="right",
-    )
-    ax.set_yticks(range(len(yvals)), [f"{v:.3g}" if isinstance(v, float) else str(v) for v in yvals])
-    for (i, j), v in np.ndenumerate(grid):
-        if np.isfinite(v):
-            ax.text(j, i, f"{v:.3g}", ha="center", va="center", fontsize=7, color="w")
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    ax.set_title(title)
-    ax.figure.colorbar(im, ax=ax)
-    return ax
-
-
-def metric_figure(metric: str) -> str:
-    """File name of a sweep metric's figure: ``var_ratio[0]`` → ``var_ratio_0.png``."""
-    return "".join(c if c.isalnum() or c in "_-" else "_" for c in metric).strip("_") + ".png"
-
-
-def sweep_figures(desc: dict, summary: list[dict], outdir: Path) -> list[str]:
-    """One PNG per metric: vs the first axis (one line per combination of the others, up to 8), or a
-    heatmap when there are exactly two axes. Returns the file names."""
-    axes = desc["axes"]
+def run_figures(metrics: dict, samples: np.ndarray, outdir: Path) -> list[str]:
+    """Write each of :data:`RUN_FIGURES` that applies to the run as KIND.png in ``outdir``; their names."""
     files = []
-    for metric in desc["metrics"]:
-        safe = metric_figure(metric)
-        mean = np.array([r[f"{metric} mean"] for r in summary], float)
-        se = np.array([r[f"{metric} se"] for r in summary], float)
-        a0 = axes[0]
-        if len(axes) == 2:
-            a1 = axes[1]
-            xs, ys = (
-                list(dict.fromkeys(r[a1["key"]] for r in summary)),
-                list(dict.fromkeys(r[a0["key"]] for r in summary)),
-            )
-            g = np.full((len(ys), len(xs)), np.nan)
-            for r, m in zip(summary, mean, strict=True):
-                g[ys.index(r[a0["key"]]), xs.index(r[a1["key"]])] = m
-            ax = sweep_heatmap(xs, ys, g, a1["label"], a0["label"], metric)
-        else:
-            ax = None
-            rest = [a["key"] for a in axes[1:]]
-            groups = list(dict.fromkeys(tuple(r[k] for k in rest) for r in summary))[:8]
-            for grp in groups:
-                idx = [i for i, r in enumerate(summary) if tuple(r[k] for k in rest) == grp]
-                label = (
-                    ", ".join(
-                        f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}"
-                        for k, v in zip(rest, grp, strict=True)
-                    )
-                    or None
-                )
-                x = [summary[i][a0["key"]] for i in idx]
-                ax = sweep_errorbar(x, mean[idx], se[idx], a0["label"], metric, a0["log"], label, ax=ax)
-            if len(groups) > 1:
-                ax.legend(fontsize=7)
-            ax.set_title(f"{desc['name']}: {metric} (mean ± SE over {desc['replicas']} replicas)", fontsize=9)
-        save(ax, outdir / safe)
-        files.append(safe)
+    for kind in RUN_FIGURES:
+        try:
+            ax = run_figure(kind, metrics, samples)
+        except ValueError:  # nothing to draw for this run (no theory, one variable, no energy table)
+            continue
+        save(ax, outdir / f"{kind}.png")
+        files.append(f"{kind}.png")
     return files

@@ -78,7 +78,7 @@ def sweeps_markdown(sweeps, out: Path) -> str:
     """The sweeps section: description, replica mean ± SE per point, and the figures."""
     import csv
 
-    from ..plots import metric_figure
+    from ..runs.sweep_figures import metric_figure
 
     lines = ["", "## Sweeps", ""]
     for sweep, res in sweeps:

@@ -23,11 +23,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Union
 
-from ..errors import (  # noqa: F401
-    MAX_NAME,
+from ..errors import (
     MAX_SEED,
     SpecError,
-    is_plain_name,
     plain_name,
     positive,
     printable,
@@ -78,7 +76,8 @@ class EnergySpec:
     """Assumptions of the energy table (thermosim.analysis.energy): read-out, programming, temperature.
 
     temperature_k: the physical temperature of kT units and the Landauer bound. adc_bits / adc_fom_j:
-    each independent sample converts every variable with a Walden-FOM ADC. program_bits, dac_unit_cap_f,
+    each independent sample converts the values the family reads out (every variable unless the family
+    declares fewer, e.g. one bit for a p-bit) with a Walden-FOM ADC. program_bits, dac_unit_cap_f,
     dac_v: a capacitor DAC writes each programmable value; samples_per_write amortises one write
     (default: the run's independent samples).
     """
@@ -158,8 +157,9 @@ def read_toml(path: Path) -> dict:
 
 
 def load_spec(name_or_path: str | Path, overrides: dict[str, Any] | None = None) -> Spec:
-    """Read, parse and validate a spec file (a path, or a shipped spec's name); ``overrides`` sets dotted
-    keys first (``{"sim.seed": 3, "circuit.c_f": 2e-12}``). Raises SpecError naming the file and key."""
+    """Read, parse and validate a spec file (a path, or a name: NAME.toml here, else a shipped spec);
+    ``overrides`` sets dotted keys first (``{"sim.seed": 3, "circuit.c_f": 2e-12}``). Raises SpecError
+    naming the file and key."""
     path = find_spec(name_or_path)
     table = read_toml(path)
     if overrides:

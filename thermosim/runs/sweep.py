@@ -24,11 +24,7 @@ Workers only compute (``run_point``); they never write into the sweep directory.
 
 from __future__ import annotations
 
-import dataclasses
-import functools
-import hashlib
 import itertools
-import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,9 +32,9 @@ from typing import Any
 
 import numpy as np
 
-from .. import __version__
-from ..errors import SpecError, plain_name, printable
+from ..errors import SpecError, plain_name, printable, spice_number
 from ..paths import SWEEPS_DIR
+from .keys import point_key
 from .spec import find_spec, read_toml, spec_from_table, with_overrides
 
 MAX_RUNS = 10_000  # points × replicas of one sweep (hours of ngspice); more is a typo, refused up front
@@ -228,6 +224,7 @@ def _axis(a: Any, i: int) -> Axis:
         values = a["values"]
         if not isinstance(values, list) or not values:
             raise SpecError(f"{where}.values must be a non-empty list")
+        values = [_numeric(v) for v in values]
     elif {"start", "stop", "num"} <= set(a):
         start, stop, num = _number(a, "start", where), _number(a, "stop", where), _count(a, "num", where)
         if spacing == "log":
@@ -254,8 +251,15 @@ def _axis(a: Any, i: int) -> Axis:
     return Axis(key=a["key"], values=tuple(values), log=log, label=str(a.get("label", a["key"])))
 
 
+def _numeric(v: Any) -> Any:
+    """A value with a SPICE scale suffix ("10k", "2.2p") as its number, as specs read them; else as is
+    (so an axis of such values is numeric: a log axis, sorted points, error-bar plots)."""
+    number = spice_number(v) if isinstance(v, str) else None
+    return v if number is None else number
+
+
 def _number(a: dict, key: str, where: str) -> float:
-    v = a[key]
+    v = _numeric(a[key])
     try:
         ok = isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
     except OverflowError:  # an integer beyond float range
@@ -297,71 +301,6 @@ def points(sweep: Sweep) -> list[Point]:
             key = point_key(prep, seed)
             out.append(Point(index=i, replica=r, seed=seed, params=params, table=table, key=key))
     return out
-
-
-def point_key(prep, seed: int) -> str:
-    """The content address of one run: sha256 over everything that can change its result or verdict.
-
-    That is the fully resolved spec (every parameter with its default filled in: the theory's inputs
-    are there even where the netlist does not show them), the netlist text (model cards inlined), the
-    seed, the resolved noise step and burn-in, a digest of thermosim's own source and ngspice's version.
-    """
-    from ..spice.runner import ngspice_version
-
-    spec = prep.spec
-    ident = {
-        "spec": {
-            "name": spec.name,
-            "family": spec.family,
-            "circuit": dataclasses.asdict(spec.params),
-            "sim": dataclasses.asdict(spec.sim),
-            "energy": dataclasses.asdict(spec.energy),
-        },
-        "netlist": prep.netlist,
-        "seed": seed,
-        "noise_step_s": prep.noise_step_s,
-        "n_steps": prep.n_steps,
-        "burn_in_s": prep.burn_in_s,
-        "code": code_digest(),
-        "family_code": family_digest(spec.family),
-        "ngspice": ngspice_version(),
-    }
-    text = json.dumps(ident, sort_keys=True, default=repr)
-    return hashlib.sha256(text.encode()).hexdigest()[:32]
-
-
-def family_digest(family: str) -> str:
-    """sha256 of the source of a family defined outside thermosim (a plugin, a notebook): its builder's
-    module file, or the builder and params' own source where no file exists; "" for shipped families
-    (covered by :func:`code_digest`)."""
-    import inspect
-
-    from ..circuits import FAMILIES
-
-    fam = FAMILIES[family]
-    module = inspect.getmodule(fam.build)
-    if module is not None and module.__name__.split(".")[0] == "thermosim":
-        return ""
-    h = hashlib.sha256()
-    try:
-        h.update(Path(inspect.getsourcefile(fam.build)).read_bytes())
-    except (OSError, TypeError):
-        for obj in (fam.build, fam.params):
-            try:
-                h.update(inspect.getsource(obj).encode())
-            except (OSError, TypeError):  # no source at all: never reuse a cached result
-                return f"uncached-{id(obj)}"
-    return h.hexdigest()
-
-
-@functools.cache
-def code_digest() -> str:
-    """sha256 of thermosim's own source files (path and bytes): a changed line changes every key."""
-    root = Path(__file__).resolve().parent.parent  # the package
-    h = hashlib.sha256(__version__.encode())
-    for f in sorted(root.rglob("*.py")):
-        h.update(f.relative_to(root).as_posix().encode() + b"\0" + f.read_bytes() + b"\0")
-    return h.hexdigest()
 
 
 def run_point(table: dict, seed: int) -> dict:

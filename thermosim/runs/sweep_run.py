@@ -238,7 +238,7 @@ def write_tables(sweep: Sweep, out: Path, pts: list[Point]) -> None:
     atomic_write_text(out / "table.csv", _csv(rows))
     summary = summarize(rows, axes, list(sweep.metrics))
     atomic_write_text(out / "summary.csv", _csv(summary))
-    from ..plots import sweep_figures
+    from .sweep_figures import sweep_figures
 
     sweep_figures(json.loads((out / "sweep.json").read_text()), summary, out)
 
@@ -272,7 +272,7 @@ def replot(sweep_dir: Path, x: str | None = None, y: list[str] | None = None) ->
     for r in rows:
         for a in desc["axes"]:
             r[a["key"]] = _number(r[a["key"]])
-    from ..plots import sweep_figures
+    from .sweep_figures import sweep_figures
 
     return sweep_figures(desc, summarize(rows, axes, metrics), sweep_dir)
 

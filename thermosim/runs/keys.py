@@ -1,0 +1,77 @@
+"""Content addresses of runs: a sweep point's key covers every input that can change its result or its
+verdict, so a cached result is reused only for an exact match (``--resume``)."""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import hashlib
+import json
+from pathlib import Path
+
+from .. import __version__
+
+
+def point_key(prep, seed: int) -> str:
+    """The content address of one run: sha256 over everything that can change its result or verdict.
+
+    That is the fully resolved spec (every parameter with its default filled in: the theory's inputs
+    are there even where the netlist does not show them), the netlist text (model cards inlined), the
+    seed, the resolved noise step and burn-in, a digest of thermosim's own source and ngspice's version.
+    """
+    from ..spice.runner import ngspice_version
+
+    spec = prep.spec
+    ident = {
+        "spec": {
+            "name": spec.name,
+            "family": spec.family,
+            "circuit": dataclasses.asdict(spec.params),
+            "sim": dataclasses.asdict(spec.sim),
+            "energy": dataclasses.asdict(spec.energy),
+        },
+        "netlist": prep.netlist,
+        "seed": seed,
+        "noise_step_s": prep.noise_step_s,
+        "n_steps": prep.n_steps,
+        "burn_in_s": prep.burn_in_s,
+        "code": code_digest(),
+        "family_code": family_digest(spec.family),
+        "ngspice": ngspice_version(),
+    }
+    text = json.dumps(ident, sort_keys=True, default=repr)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def family_digest(family: str) -> str:
+    """sha256 of the source of a family defined outside thermosim (a plugin, a notebook): its builder's
+    module file, or the builder and params' own source where no file exists; "" for shipped families
+    (covered by :func:`code_digest`)."""
+    import inspect
+
+    from ..circuits import FAMILIES
+
+    fam = FAMILIES[family]
+    module = inspect.getmodule(fam.build)
+    if module is not None and module.__name__.split(".")[0] == "thermosim":
+        return ""
+    h = hashlib.sha256()
+    try:
+        h.update(Path(inspect.getsourcefile(fam.build)).read_bytes())
+    except (OSError, TypeError):
+        for obj in (fam.build, fam.params):
+            try:
+                h.update(inspect.getsource(obj).encode())
+            except (OSError, TypeError):  # no source at all: never reuse a cached result
+                return f"uncached-{id(obj)}"
+    return h.hexdigest()
+
+
+@functools.cache
+def code_digest() -> str:
+    """sha256 of thermosim's own source files (path and bytes): a changed line changes every key."""
+    root = Path(__file__).resolve().parent.parent  # the package
+    h = hashlib.sha256(__version__.encode())
+    for f in sorted(root.rglob("*.py")):
+        h.update(f.relative_to(root).as_posix().encode() + b"\0" + f.read_bytes() + b"\0")
+    return h.hexdigest()
