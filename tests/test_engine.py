@@ -189,7 +189,7 @@ def test_referenced_files_are_found():
 
 
 def test_control_tran_command_becomes_a_card(tmp_path):
-    from thermosim.runs.foreign import prepare_foreign
+    from thermosim.spice.foreign import prepare_foreign
 
     text, notes = prepare_foreign("* x\nR1 a 0 1k\n.control\ntran 1n 1u\n.endc\n.end\n")
     assert ".tran 1n 1u\n.end" in text and len(notes) == 2

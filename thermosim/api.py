@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import SpecError, is_plain_name
 from .paths import RESULTS
-from .runs.foreign import NETLIST_SUFFIXES  # `run` treats these as netlists, anything else as a spec
 from .runs.spec import Spec, load_spec
+from .spice.foreign import NETLIST_SUFFIXES  # `run` treats these as netlists, anything else as a spec
 
 if TYPE_CHECKING:  # the heavy layers load when a function needs them: `thermosim --help` stays quick
     from .circuits import Family
@@ -91,6 +91,7 @@ def run(
     *,
     overrides: dict[str, Any] | None = None,
     probes: list[str] | None = None,
+    thermal: float | None = None,
     plots: bool = True,
     quiet: bool = False,
     keep_run_dir: bool = False,
@@ -104,7 +105,13 @@ def run(
     seed : noise seed (default: the spec's ``sim.seed``); a seeded run reproduces bit for bit.
     out : ``None`` in memory, ``"auto"`` for ``results/<name>/``, or a folder.
     overrides : dotted keys set on a spec file before validation, e.g. ``{"circuit.c_f": 2e-12}``.
-    probes : for a netlist, the nodes to analyse (default: every node voltage).
+    probes : for a netlist, the variables to analyse: nodes ("n1", "v(n1)") or branch currents
+        ("i(v1)", "i(l1)"); default every node voltage.
+    thermal : for a netlist, the temperature [K] of its resistors: every resistor gets its seeded
+        Johnson noise on the fixed noise grid (the families' engine), TRNOISE/TRRANDOM are removed, and a
+        linear netlist is judged against its exact law (stochastic MNA + Lyapunov; kT·C⁻¹ when passive).
+        Overrides then apply as for specs (``{"circuit.values.r1": 2e3, "sim.noise_step_s": 1e-10}``).
+        ``None`` runs the netlist as it is: its own noise, measured only.
     plots : write the figures with the results (a written run only).
 
     Returns
@@ -119,11 +126,20 @@ def run(
     if isinstance(target, str | os.PathLike) and Path(target).suffix.lower() in NETLIST_SUFFIXES:
         from .runs.run import run_netlist_file
 
-        if overrides:
-            raise SpecError(f"{target}: overrides (--set) apply to specs, not to netlists")
         path = Path(target)
-        return run_netlist_file(path, probes=probes, out=_out(out, path.stem), keep=keep_run_dir)
-    spec = _spec(target, overrides)
+        if thermal is None:
+            if overrides:
+                raise SpecError(f"{target}: overrides (--set) apply to a netlist run with --thermal T")
+            return run_netlist_file(
+                path, probes=probes, out=_out(out, path.stem), keep=keep_run_dir, seed=seed
+            )
+        from .runs.netlist_spec import netlist_spec
+
+        spec = netlist_spec(path, thermal, probes, overrides)
+    else:
+        if thermal is not None or probes:
+            raise SpecError(f"{target}: thermal= and probes= apply to netlists (.cir, .net, .sp, .spice)")
+        spec = _spec(target, overrides)
     from .runs.run import run_spec
 
     return run_spec(spec, seed=seed, out=_out(out, spec.name), plots=plots, keep=keep_run_dir, quiet=quiet)
@@ -231,7 +247,8 @@ def plot(result: Result, kind: str = "hist", ax=None):
 
 def init(family: str, name: str, folder: str | os.PathLike = ".") -> Path:
     """Write ``folder/NAME.toml``: a commented starter spec of ``family`` (the values of a shipped spec of
-    that family where there is one, every other key with its default and note); refuses to overwrite."""
+    that family where there is one, every other key with its default and note; for ``netlist`` also a
+    small RC netlist ``NAME.cir`` it names); refuses to overwrite."""
     from .circuits.describe import starter_spec
     from .paths import shipped_specs
     from .runs.spec import read_toml
@@ -247,6 +264,14 @@ def init(family: str, name: str, folder: str | os.PathLike = ".") -> Path:
     circuit, sim = (example["circuit"], example["sim"]) if example else ({}, {"t_stop_s": 1e-3, "seed": 1})
     from .results import atomic_write_text
 
+    if family == "netlist":  # the spec names a netlist: write a small one beside it to start from
+        from .circuits.netlist import STARTER_NETLIST
+
+        cir = path.with_suffix(".cir")
+        if cir.exists():
+            raise SpecError(f"{cir} exists; choose another name (init never overwrites a file)")
+        atomic_write_text(cir, STARTER_NETLIST)
+        circuit, sim = {"file": cir.name}, {"t_stop_s": 2e-5, "seed": 1}
     atomic_write_text(path, starter_spec(family, name, circuit, sim))
     return path
 

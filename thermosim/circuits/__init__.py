@@ -26,6 +26,6 @@ __all__ = [
 ]
 
 # the shipped families (adding one: its own module plus this line)
-from . import cmos, quartic, rc, rlc  # noqa: E402,F401
+from . import cmos, netlist, quartic, rc, rlc  # noqa: E402,F401
 
 load_plugins()

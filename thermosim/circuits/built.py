@@ -92,3 +92,5 @@ class Built:
     # only R, C, L, independent and linear controlled sources: Newton converges in one iteration, so a
     # "timestep too small" is ngspice's time-step control, never convergence (spice.errors)
     linear: bool = False
+    # files the netlist reads (.include), (name relative to the run folder, bytes): written beside it
+    files: tuple[tuple[str, bytes], ...] = ()

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from .. import __version__
+from ..errors import spice_number
 from ..paths import RESULTS
 
 
@@ -14,6 +15,13 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str):
         self.exit(2, f"thermosim: error: {message} (see `{self.prog} --help`)\n")
+
+
+def _kelvin(text: str) -> float:
+    value = spice_number(text)
+    if value is None or not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"'{text}' is not a temperature in kelvin (a positive number)")
+    return value
 
 
 def _seed(text: str) -> int:
@@ -84,7 +92,17 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--out", type=Path, help="output directory (default results/<name>)")
     r.add_argument("--json", action="store_true", help="print one JSON object of the metrics on stdout")
     r.add_argument(
-        "--probe", nargs="+", action="extend", metavar="NODE", help="nodes to analyse in a .cir netlist"
+        "--probe",
+        nargs="+",
+        action="extend",
+        metavar="VAR",
+        help="variables to analyse in a netlist: nodes (n1, v(n1)) or branch currents (i(v1))",
+    )
+    r.add_argument(
+        "--thermal",
+        type=_kelvin,
+        metavar="K",
+        help="netlist: seeded Johnson noise on every resistor at K kelvin, exact theory when linear",
     )
     r.add_argument("--no-plots", action="store_true", help="skip the figures")
     r.add_argument(

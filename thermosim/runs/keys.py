@@ -31,6 +31,7 @@ def point_key(prep, seed: int) -> str:
             "energy": dataclasses.asdict(spec.energy),
         },
         "netlist": prep.netlist,
+        "files": [(rel, hashlib.sha256(data).hexdigest()) for rel, data in prep.built.files],
         "seed": seed,
         "noise_step_s": prep.noise_step_s,
         "n_steps": prep.n_steps,

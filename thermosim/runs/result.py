@@ -45,9 +45,10 @@ class Result:
     files: dict[str, Path] = field(default_factory=dict)
 
     @property
-    def passed(self) -> bool:
-        """True when every check passed (a run without theory has none: see ``has_theory``)."""
-        return all(c.passed for c in self.checks)
+    def passed(self) -> bool | None:
+        """True when every check passed, False when one failed, None for a run measured only (no exact law
+        to judge it by, e.g. a nonlinear netlist: see ``has_theory``)."""
+        return self.metrics.get("passed", all(c.passed for c in self.checks))
 
     @property
     def has_theory(self) -> bool:
@@ -84,6 +85,8 @@ class Result:
     def __repr__(self) -> str:
         n, d = self.samples.shape
         verdict = f"{sum(c.passed for c in self.checks)}/{len(self.checks)} checks passed"
+        if self.passed is None:
+            verdict = "measured only (no exact law)"
         where = f", out={str(self.out)!r}" if self.out else ""
         head = f"Result({self.name!r}, family={self.family!r}, seed={self.seed}"
         return f"{head}, samples={n}×{d}, {verdict}{where})"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import shutil
 import sys
 import tempfile
@@ -16,10 +17,11 @@ from ..analysis.gaussian import compare_gaussian
 from ..analysis.stats import resample_uniform
 from ..circuits import FAMILIES
 from ..results import atomic_savez, atomic_write_json, atomic_write_text, check_output_dir, replace_dir
+from ..spice.foreign import prepare_foreign
 from ..spice.guard import check_netlist
+from ..spice.parse import probe_name
 from ..spice.runner import ngspice_version, run_netlist
 from .experiment import prepare, simulate
-from .foreign import prepare_foreign
 from .result import Result
 
 SUMMARY_ROWS = 16  # variables listed one by one in the summary table
@@ -100,9 +102,12 @@ def write_outputs(
         raise
 
 
-def run_netlist_file(path: Path, probes=None, out=None, keep=False) -> Result:
-    """Run a netlist written by anyone as is (see :mod:`.foreign`) and analyse the probed node voltages;
-    with ``out``, write the folder atomically (``None``: in memory)."""
+def run_netlist_file(path: Path, probes=None, out=None, keep=False, seed: int | None = None) -> Result:
+    """Run a netlist written by anyone as is (see :mod:`thermosim.spice.foreign`) and analyse the probed
+    node voltages or branch currents (``i(v1)``); with ``out``, write the folder atomically (``None``: in
+    memory). ``seed`` becomes ``.options seed=N`` (ngspice seeds TRRANDOM and RTS noise with it; TRNOISE's
+    white and 1/f parts it does not: use ``--thermal``). Measured only: the netlist's own noise has no
+    known level, so there is no theory and no verdict."""
     path = Path(path)
     if not path.is_file():
         raise ValueError(f"{path}: no such netlist file")
@@ -112,6 +117,12 @@ def run_netlist_file(path: Path, probes=None, out=None, keep=False) -> Result:
         text, notes = prepare_foreign(path.read_text(errors="replace"))
     except ValueError as err:
         raise ValueError(f"{path}: {err}") from None
+    if seed is not None:
+        text = re.sub(r"(?im)^\s*\.end\s*$", f".options seed={int(seed)}\n.end", text, count=1)
+        if not re.search(r"(?im)^\s*\.options seed=", text):
+            text += f".options seed={int(seed)}\n"
+        if re.search(r"(?i)\btrnoise\s*\(", text):
+            notes.append("TRNOISE is seeded from the process id in ngspice 39 whatever the seed: runs differ")
     for note in notes:
         print(f"[thermosim] {path.name}: {note}", file=sys.stderr)
     # every file it reads (includes of includes, libraries, file= data) must lie in its folder and hold
@@ -126,22 +137,24 @@ def run_netlist_file(path: Path, probes=None, out=None, keep=False) -> Result:
             shutil.copyfile(src, run_dir / rel)  # contents only: no symlink, no mode bits carried over
     res = run_netlist(text, run_dir, keep=keep)
     volts = [n for n, ty in zip(res.plot.names, res.plot.types, strict=True) if ty == "voltage"]
-    probes = [f"v({p.lower()})" if not p.lower().startswith("v(") else p.lower() for p in (probes or [])]
-    probes = probes or volts
-    missing = [p for p in probes if p not in res.plot.names]
+    vectors = {n.lower(): n for n in res.plot.names}
+    vectors |= {f"i({n.lower()[:-7]})": n for n in res.plot.names if n.lower().endswith("#branch")}
+    probes = [probe_name(p) for p in (probes or [])] or volts
+    missing = [p for p in probes if p not in vectors]
     if missing:
-        raise ValueError(f"{path}: no vector {', '.join(missing)} in the results (have: {', '.join(volts)})")
+        have = volts + [k for k in vectors if k.startswith("i(")]
+        raise ValueError(f"{path}: no vector {', '.join(missing)} in the results (have: {', '.join(have)})")
     t = res.plot["time"]
     dt = float(np.median(np.diff(t)))
     burn = t[0] + 0.1 * (t[-1] - t[0])
-    _, x = resample_uniform(t, np.column_stack([res.plot[p] for p in probes]), dt, burn)
+    _, x = resample_uniform(t, np.column_stack([res.plot[vectors[p]] for p in probes]), dt, burn)
     d = len(probes)
     stats, _ = compare_gaussian(x, dt, np.full(d, np.nan), np.full((d, d), np.nan), probes)
 
     metrics = {
         "circuit": path.stem,
         "family": None,
-        "seed": None,
+        "seed": seed,
         "ngspice_version": ngspice_version(),
         "wall_s": time.perf_counter() - t0,
         "ngspice_s": res.wall_s,
@@ -155,7 +168,8 @@ def run_netlist_file(path: Path, probes=None, out=None, keep=False) -> Result:
         "samples_sha256": hashlib.sha256(np.ascontiguousarray(x, "<f8").tobytes()).hexdigest(),
         "notes": notes,
         "checks": [],
-        "passed": True,
+        "passed": None,  # measured only: the netlist's own noise has no known level to judge it by
+        "info": {"theory": "the netlist's own noise has no known level (--thermal T calibrates it)"},
     }
     times = np.arange(len(x)) * dt + burn
     if out is not None:
@@ -209,8 +223,14 @@ def summary_table(m: dict) -> str:
         )
     for w in m.get("warnings", []):
         lines.append(f"  note: {w}")
+    info = m.get("info") or {}
+    for note in info.get("notes", []) if isinstance(info, dict) else []:
+        lines.append(f"  note: {note}")
     failed = [c["name"] for c in m["checks"] if not c["passed"]]
-    if m["checks"]:
+    if m.get("passed", True) is None:
+        why = info.get("theory") if isinstance(info, dict) else None
+        lines.append(f"  verdict: measured only ({why or 'no exact law for this circuit'})")
+    elif m["checks"]:
         lines.append(
             f"  checks: {len(m['checks']) - len(failed)}/{len(m['checks'])} passed"
             + (f"; FAILED: {', '.join(failed)}" if failed else "")

@@ -213,6 +213,8 @@ def spec_from_table(table: dict, path: Path | None = None) -> Spec:
         raise SpecError(f"circuit.n = {size()} nodes is more than {MAX_NODES} (the most thermosim runs)")
     if hasattr(params, "validate"):  # a family may validate beyond the field types
         params.validate("circuit")
+    if hasattr(params, "beside"):  # files a spec names are relative to the spec's folder
+        params = params.beside(path.parent if path is not None else Path.cwd())
     sim = build_dataclass(SimSpec, table["sim"], "sim")
     sim.validate("sim")
     description = _typed(table.get("description", ""), str, "description")
@@ -276,6 +278,11 @@ def _coerce(value: Any, hint: Any, key: str) -> Any:
         raise SpecError(f"{key} must be one of {', '.join(repr(o) for o in options)}, got {_show(value)}")
     if hint is type(None):
         raise SpecError(f"{key} must be omitted, got {_show(value)}")
+    if origin is dict:  # a table of named values, e.g. a netlist's element values
+        if not isinstance(value, dict):
+            raise SpecError(f"{key} must be a table, got {_show(value)}")
+        inner = typing.get_args(hint)[1]
+        return {str(k): _coerce(v, inner, f"{key}.{k}") for k, v in value.items()}
     if origin is tuple:
         if not isinstance(value, list):
             raise SpecError(f"{key} must be a list, got {_show(value)}")

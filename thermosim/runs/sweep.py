@@ -153,7 +153,7 @@ def _sweep_from_table(t: dict, folder: Path | None = None) -> Sweep:
     if runs > MAX_RUNS:
         raise SpecError(f"{runs:,} runs (grid points × replicas) is more than {MAX_RUNS:,} for one sweep")
     try:
-        base_table = read_toml(find_spec(_beside(t["base"], folder)))
+        base_table = _base_table(_beside(t["base"], folder))
     except SpecError as err:
         raise SpecError(f"base: {err}") from None
     from ..circuits import FAMILIES
@@ -180,6 +180,18 @@ def _sweep_from_table(t: dict, folder: Path | None = None) -> Sweep:
             where = ", ".join(f"{k} = {v!r}" for k, v in params)
             raise SpecError(f"at {where}: {err}") from None
     return sweep
+
+
+def _base_table(base: str | Path) -> dict:
+    """The base's spec table: a spec file, or a netlist (family ``netlist``: Johnson noise at 300 K unless
+    ``[set]`` gives ``circuit.temperature_k``; element values swept as ``circuit.values.NAME``)."""
+    from ..spice.foreign import NETLIST_SUFFIXES
+
+    if Path(base).suffix.lower() in NETLIST_SUFFIXES:
+        from .netlist_spec import netlist_table
+
+        return netlist_table(base, 300.0)
+    return read_toml(find_spec(base))
 
 
 def _beside(base: str, folder: Path | None) -> str | Path:

@@ -85,6 +85,9 @@ class NoisePlan:
     caps_f: list[float] = field(default_factory=list)
     sources: list[NoiseSource] = field(default_factory=list)
     file_stem: str = "noise"
+    # where a current injected at a circuit node goes, for nodes that are not themselves in ``nodes``:
+    # (node of ``nodes``, sign) pairs; () for a node held at a fixed voltage (see spice.thermal)
+    routes: dict[str, tuple[tuple[str, float], ...]] = field(default_factory=dict)
 
     def capacitor(self, circuit, name: str, node: str, c_f: float) -> None:
         """Place capacitor ``name`` from ``node`` to the noise drive node (ground for DC)."""
@@ -103,7 +106,7 @@ class NoisePlan:
         if psd < 0:
             raise ValueError(f"noise PSD must be >= 0, got {psd}")
         for n in (plus, minus):
-            if n is not None and n not in self.nodes:
+            if n is not None and n not in self.nodes and n not in self.routes:
                 raise ValueError(f"noise at node {n!r} needs a capacitor placed with NoisePlan.capacitor")
         self.sources.append(NoiseSource(plus, minus, float(psd), label))
 
@@ -116,10 +119,10 @@ class NoisePlan:
         rows, cols, vals = [], [], []
         for k, s in enumerate(self.sources):
             for node, sign in ((s.plus, 1.0), (s.minus, -1.0)):
-                if node is not None:
-                    rows.append(index[node])
+                for port, weight in self.routes.get(node, ((node, 1.0),)) if node is not None else ():
+                    rows.append(index[port])
                     cols.append(k)
-                    vals.append(sign)
+                    vals.append(sign * weight)
         shape = (len(self.nodes), len(self.sources))
         return sparse.csr_matrix((vals, (rows, cols)), shape=shape)  # duplicates (plus = minus) add up
 

@@ -7,7 +7,7 @@ import re
 NETLIST_SUFFIXES = (".cir", ".net", ".sp", ".spice")  # `thermosim run` treats these as netlists
 
 
-def prepare_foreign(text: str) -> tuple[str, list[str]]:
+def prepare_foreign(text: str, require_tran: bool = True) -> tuple[str, list[str]]:
     """Return (netlist to run with ``ngspice -b -r``, notes on what was changed).
 
     A ``.control … .endc`` block is commented out: in batch mode with ``-r`` the netlist's own analysis
@@ -39,6 +39,6 @@ def prepare_foreign(text: str) -> tuple[str, list[str]]:
         idx = next((i for i, x in enumerate(out) if x.strip().lower() == ".end"), len(out))
         out.insert(idx, card)
         notes.append(f"turned the control command '{tran_cmds[0]}' into the card '{card}'")
-    if not any(re.match(r"^\s*\.tran\s", x, re.I) for x in out):
+    if require_tran and not any(re.match(r"^\s*\.tran\s", x, re.I) for x in out):
         raise ValueError("the netlist has no .tran analysis (thermosim analyses transient noise runs)")
     return "\n".join(out) + "\n", notes
