@@ -95,6 +95,7 @@ def run(
     plots: bool = True,
     quiet: bool = False,
     keep_run_dir: bool = False,
+    samples: str = "full",
 ) -> Result:
     """Simulate a circuit in ngspice with calibrated, seeded noise and judge it against its exact law.
 
@@ -113,6 +114,9 @@ def run(
         Overrides then apply as for specs (``{"circuit.values.r1": 2e3, "sim.noise_step_s": 1e-10}``).
         ``None`` runs the netlist as it is: its own noise, measured only.
     plots : write the figures with the results (a written run only).
+    samples : what a written run's samples.npz holds: ``"full"`` every sample, ``"thin"`` every k-th
+        (k recorded in metrics.json's ``samples_file``; the file ≤ ~10 MB), ``"none"`` no file.
+        A folder holding another spec's results is refused (the same spec run again replaces them).
 
     Returns
     -------
@@ -130,8 +134,9 @@ def run(
         if thermal is None:
             if overrides:
                 raise SpecError(f"{target}: overrides (--set) apply to a netlist run with --thermal T")
+            out = _out(out, path.stem)
             return run_netlist_file(
-                path, probes=probes, out=_out(out, path.stem), keep=keep_run_dir, seed=seed
+                path, probes=probes, out=out, keep=keep_run_dir, seed=seed, samples=samples
             )
         from .runs.netlist_spec import netlist_spec
 
@@ -142,7 +147,8 @@ def run(
         spec = _spec(target, overrides)
     from .runs.run import run_spec
 
-    return run_spec(spec, seed=seed, out=_out(out, spec.name), plots=plots, keep=keep_run_dir, quiet=quiet)
+    out = _out(out, spec.name)
+    return run_spec(spec, seed=seed, out=out, plots=plots, keep=keep_run_dir, quiet=quiet, samples=samples)
 
 
 def sweep(
@@ -319,14 +325,14 @@ def netlists(check: bool = False) -> list[Path]:
 
 def noise_files(target, seed: int | None = None, out: str | os.PathLike | None = None):
     """Write the seeded noise files a spec's netlist reads (for running the netlist in stock ngspice);
-    returns (seed, lines per file, paths). ``out`` defaults to the netlists folder."""
-    from .paths import NETLISTS_DIR
+    returns (seed, lines per file, paths). They go to ``out``, by default the current folder (never into
+    the installed package): put them beside the netlist (``thermosim netlist SPEC > SPEC.cir``)."""
     from .runs.experiment import noise_blocks, prepare
 
     spec = _spec(target, None)
     prep = prepare(spec)
     seed = spec.sim.seed if seed is None else seed
-    outdir = Path(out) if out else NETLISTS_DIR
+    outdir = Path(out) if out else Path.cwd()
     outdir.mkdir(parents=True, exist_ok=True)
     names = prep.built.noise.files()
     tmp = [outdir / f".{n}.partial" for n in names]

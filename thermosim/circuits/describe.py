@@ -10,33 +10,13 @@ import re
 import textwrap
 import typing
 
+from ..analysis.quantities import unit as _unit
 from .registry import FAMILIES
-
-# unit from the name's suffix (the project's convention: units in the names)
-_SUFFIX_UNITS = {
-    "_ohm": "Ω",
-    "_f": "F",
-    "_h": "H",
-    "_a": "A",
-    "_v": "V",
-    "_k": "K",
-    "_hz": "Hz",
-    "_j": "J",
-    "_m": "m",
-    "_w": "W",
-    "_a2_per_hz": "A²/Hz",
-}
-_CONDUCTANCE = re.compile(r"^(g|gm|coupling|conductance|noise_conductance|g0|g_)|conductance|_g_")
 
 
 def unit(name: str) -> str:
     """The unit a key's name declares ('' if none): ``c_f`` → F, ``coupling_s`` → S, ``t_stop_s`` → s."""
-    if name.endswith("_s"):
-        return "S" if _CONDUCTANCE.search(name[:-2]) else "s"
-    for suffix, u in sorted(_SUFFIX_UNITS.items(), key=lambda kv: -len(kv[0])):
-        if name.endswith(suffix):
-            return u
-    return ""
+    return _unit(name)
 
 
 def _comments(cls: type) -> dict[str, str]:

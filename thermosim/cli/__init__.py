@@ -58,8 +58,13 @@ def cmd_run(args) -> int:
         quiet=args.json,
         keep_run_dir=args.keep_run_dir,
         overrides=dict(args.set or ()),
+        samples=args.samples,
     )
-    print(json.dumps(result.metrics, default=str) if args.json else summary_table(result.metrics))
+    where = str(result.out.resolve())
+    if args.json:
+        print(json.dumps({**result.metrics, "results": where}, default=str))
+    else:
+        print(summary_table(result.metrics) + f"\nresults: {where}")
     return 1 if result.passed is False else 0  # None: measured only, nothing failed
 
 

@@ -109,6 +109,12 @@ def _parser() -> argparse.ArgumentParser:
         "--set", type=_setting, action="append", metavar="KEY=VALUE", help="override a spec key (repeatable)"
     )
     r.add_argument("--keep-run-dir", action="store_true", help="keep ngspice's run directory")
+    r.add_argument(
+        "--samples",
+        choices=["full", "thin", "none"],
+        default="full",
+        help="samples.npz: every sample (default), every k-th to stay under ~10 MB, or no file",
+    )
 
     n = sub.add_parser("netlist", help="print the netlist of a spec")
     n.add_argument("spec", help="spec name (circuits/NAME.toml) or path")
@@ -119,7 +125,7 @@ def _parser() -> argparse.ArgumentParser:
     z = sub.add_parser("noise", help="write the seeded noise file a netlist reads (for stock ngspice runs)")
     z.add_argument("spec", help="spec name (circuits/NAME.toml) or path")
     z.add_argument("--seed", type=_seed, help="noise seed (default: the spec's sim.seed)")
-    z.add_argument("--out", type=Path, help="directory to write to (default: netlists/)")
+    z.add_argument("--out", type=Path, help="directory to write to (default: the current folder)")
 
     sw = sub.add_parser("sweep", help="run a sweep spec (circuits/sweeps/NAME.toml or a path)")
     sw.add_argument("sweep", help="sweep name (circuits/sweeps/NAME.toml) or path")

@@ -78,6 +78,7 @@ def sweeps_markdown(sweeps, out: Path) -> str:
     """The sweeps section: description, replica mean ± SE per point, and the figures."""
     import csv
 
+    from ..analysis.quantities import plural
     from ..runs.sweep_figures import metric_figure
 
     lines = ["", "## Sweeps", ""]
@@ -88,7 +89,7 @@ def sweeps_markdown(sweeps, out: Path) -> str:
             "",
             sweep.description,
             "",
-            f"{res['total']} runs ({sweep.replicas} replicas per point) in {res['wall_s']:.0f} s; "
+            f"{res['total']} runs ({plural(sweep.replicas, 'replica')} per point) in {res['wall_s']:.0f} s; "
             f"`thermosim sweep {sweep.name}`, table in `sweeps/{sweep.name}/table.csv`.",
             "",
         ]
@@ -102,7 +103,7 @@ def sweeps_markdown(sweeps, out: Path) -> str:
             cells += [_mean_se(float(r[m + " mean"]), float(r[m + " se"])) for m in sweep.metrics]
             lines.append("| " + " | ".join(cells) + " |")
         lines.append("")
-        for m in sweep.metrics:
+        for m in sweep.figures:
             lines.append(f"![{sweep.name} {m}](sweeps/{sweep.name}/{metric_figure(m)})")
         lines.append("")
     return "\n".join(lines)

@@ -52,6 +52,6 @@ def netlist_spec(
             raise SpecError(
                 "the netlist has no .tran card: give the simulated time with --set sim.t_stop_s=…"
             )
-        return spec_from_table(table)
+        return spec_from_table(table, Path(path).resolve())  # its runs name the netlist as their source
     except SpecError as err:
         raise SpecError(f"{path}: {err}") from None

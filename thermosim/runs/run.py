@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import json
+import math
 import re
 import shutil
 import sys
@@ -25,18 +27,23 @@ from .experiment import prepare, simulate
 from .result import Result
 
 SUMMARY_ROWS = 16  # variables listed one by one in the summary table
+SAMPLES = ("full", "thin", "none")  # what samples.npz holds: every sample, every k-th (≤ ~10 MB), no file
+THIN_BYTES = 10_000_000
 
 
-def run_spec(spec, seed=None, out=None, plots=True, keep=False, quiet=False) -> Result:
+def run_spec(spec, seed=None, out=None, plots=True, keep=False, quiet=False, samples="full") -> Result:
     """Simulate one spec; with ``out``, write the folder atomically (netlist, samples, metrics, figures).
 
     ``out=None`` keeps the run in memory (nothing written). The command line passes results/<name>.
+    ``samples``: what samples.npz holds (:data:`SAMPLES`).
     """
     seed = spec.sim.seed if seed is None else seed
+    source = str(Path(spec.path).resolve()) if spec.path is not None else None
     prep = prepare(spec)
     ngspice_version()  # fail before any output when ngspice is missing
     if out is not None:
         out = check_output_dir(Path(out))  # before minutes of simulation
+        check_same_source(out, spec.name, source, samples)
     if not quiet:
         print(
             f"[thermosim] {spec.name}: {prep.n_steps:,} noise steps of {prep.noise_step_s:.3g} s, "
@@ -57,24 +64,64 @@ def run_spec(spec, seed=None, out=None, plots=True, keep=False, quiet=False) -> 
         res = simulate(prep, seed, run_dir, keep=keep, progress=lambda n: bar.update(max(0, n - bar.n)))
     if keep:
         res.metrics["run_dir"] = str(run_dir)
+    res.metrics["spec_path"] = source
     if out is not None:
         hook = FAMILIES[spec.family].figures if plots else None
         write_outputs(
-            out, prep.netlist, f"{spec.name}.cir", res.metrics, res.samples, res.sample_times_s, plots, hook
-        )
+            out, prep.netlist, f"{spec.name}.cir", res.metrics, res.samples, res.sample_times_s, plots, hook,
+            samples_file=samples,
+        )  # fmt: skip
     return Result.from_metrics(res.metrics, res.samples, res.sample_times_s, out)
 
 
+def check_same_source(out: Path, name: str, source: str | None, samples: str = "full") -> None:
+    """Refuse (ValueError) to replace results another spec wrote: ``out/metrics.json`` names another
+    spec (``circuit``) or another spec file (``spec_path``). The same spec run again replaces them.
+    Checks the samples option too, before any simulation."""
+    if samples not in SAMPLES:
+        raise ValueError(f"samples must be one of {', '.join(SAMPLES)}, got {samples!r}")
+    try:
+        old = json.loads((out / "metrics.json").read_text())
+        old_name, old_source = str(old.get("circuit")), old.get("spec_path")
+    except (OSError, ValueError, AttributeError):
+        return  # no earlier run there (an empty or foreign folder is check_output_dir's business)
+    if old_name != name or (old_source and source and old_source != source):
+        raise ValueError(
+            f"{out} holds the results of '{old_name}' ({old_source or 'no spec file recorded'}), not of "
+            f"'{name}' ({source or 'no spec file'}): choose another folder with --out (nothing was run)"
+        )
+
+
+def _thin(metrics: dict, samples, times, mode: str):
+    """The rows samples.npz keeps (every k-th for "thin": at most ~THIN_BYTES), recorded in metrics."""
+    every = 1
+    if mode == "thin":
+        every = max(1, math.ceil(samples.size * 8 * (1 + 1 / max(1, samples.shape[-1])) / THIN_BYTES))
+    rows = 0 if mode == "none" else len(samples[::every])
+    metrics["samples_file"] = {"mode": mode, "every": every, "rows": rows}
+    return samples[::every], times[::every]
+
+
 def write_outputs(
-    out: Path, netlist: str, netlist_name: str, metrics, samples, times, plots: bool, figures_hook=None
+    out: Path,
+    netlist: str,
+    netlist_name: str,
+    metrics,
+    samples,
+    times,
+    plots: bool,
+    figures_hook=None,
+    samples_file: str = "full",
 ) -> None:
     """Everything goes to a staging directory first, then replaces ``out`` in one rename.
 
-    ``out`` is replaced only if thermosim wrote it (results.MARKER) or it is empty; any other existing
-    folder is refused with nothing in it changed. A write that fails (read-only or full disk, a path
-    through a file) removes the staging directory and raises OSError naming ``out``: the previous
-    results, if any, are left as they were.
+    ``out`` is replaced only if thermosim wrote it (results.MARKER) or it is empty, and only by a run of
+    the same spec (:func:`check_same_source`); any other existing folder is refused with nothing in it
+    changed. A write that fails (read-only or full disk, a path through a file) removes the staging
+    directory and raises OSError naming ``out``: the previous results, if any, are left as they were.
+    ``samples_file``: "full" (every sample), "thin" (every k-th, ≤ ~10 MB) or "none" (no samples.npz).
     """
+    check_same_source(out, metrics["circuit"], metrics.get("spec_path"), samples_file)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         stage = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.partial-"))
@@ -85,7 +132,9 @@ def write_outputs(
         atomic_write_text(stage / netlist_name, netlist)
         seed = {} if metrics["seed"] is None else {"seed": np.array(metrics["seed"], dtype=np.uint64)}
         variables = np.array(metrics["variables"])
-        atomic_savez(stage / "samples.npz", samples=samples, t_s=times, variables=variables, **seed)
+        kept, kept_t = _thin(metrics, samples, times, samples_file)
+        if samples_file != "none":
+            atomic_savez(stage / "samples.npz", samples=kept, t_s=kept_t, variables=variables, **seed)
         if plots:
             from ..plots import run_figures
 
@@ -102,7 +151,9 @@ def write_outputs(
         raise
 
 
-def run_netlist_file(path: Path, probes=None, out=None, keep=False, seed: int | None = None) -> Result:
+def run_netlist_file(
+    path: Path, probes=None, out=None, keep=False, seed: int | None = None, samples="full"
+) -> Result:
     """Run a netlist written by anyone as is (see :mod:`thermosim.spice.foreign`) and analyse the probed
     node voltages or branch currents (``i(v1)``); with ``out``, write the folder atomically (``None``: in
     memory). ``seed`` becomes ``.options seed=N`` (ngspice seeds TRRANDOM and RTS noise with it; TRNOISE's
@@ -153,6 +204,7 @@ def run_netlist_file(path: Path, probes=None, out=None, keep=False, seed: int | 
 
     metrics = {
         "circuit": path.stem,
+        "spec_path": str(path.resolve()),
         "family": None,
         "seed": seed,
         "ngspice_version": ngspice_version(),
@@ -173,7 +225,7 @@ def run_netlist_file(path: Path, probes=None, out=None, keep=False, seed: int | 
     }
     times = np.arange(len(x)) * dt + burn
     if out is not None:
-        write_outputs(out, text, path.name, metrics, x, times, False)
+        write_outputs(out, text, path.name, metrics, x, times, False, samples_file=samples)
     return Result.from_metrics(metrics, x, times, out)
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 import tomllib
 import types
 import typing
@@ -177,18 +178,72 @@ def with_overrides(table: dict, overrides: dict[str, Any]) -> dict:
     """A deep copy of a spec table with dotted keys set (``{"sim.seed": 3}``); validation is the caller's.
 
     Only ``circuit.*``, ``sim.*`` and ``energy.*`` may be overridden (name and family define the circuit).
+    A key may address one element of a value the spec gives: ``circuit.c_f[2]`` (a list element),
+    ``circuit.precision[0][1]`` (a matrix element; [1][0] too when the spec's matrix is symmetric) or
+    ``circuit.values.R1`` (an entry of a table-valued parameter).
     """
     import copy
 
     out = copy.deepcopy(table)
     for key, value in overrides.items():
-        parts = key.split(".")
-        if len(parts) != 2 or parts[0] not in ("circuit", "sim", "energy"):
+        m = _KEY.match(key) if isinstance(key, str) else None
+        if m is None:
             raise SpecError(
-                f"'{key}' is not a circuit, sim or energy parameter (write 'circuit.NAME', 'sim.NAME', ...)"
+                f"'{printable(str(key))}' is not a circuit, sim or energy parameter (write 'circuit.NAME', "
+                "'sim.NAME', 'circuit.NAME[i]', 'circuit.NAME[i][j]' or 'circuit.NAME.ENTRY')"
             )
-        out.setdefault(parts[0], {})[parts[1]] = value
+        section, name, index, entry = m.group(1), m.group(2), m.group(3), m.group(4)
+        params = out.setdefault(section, {})
+        if not isinstance(params, dict):
+            raise SpecError(f"[{section}] must be a table, got {type(params).__name__}")
+        if entry is not None:  # circuit.values.R1: an entry of a table-valued parameter
+            inner = params.setdefault(name, {})
+            if not isinstance(inner, dict):
+                raise SpecError(f"{key}: {section}.{name} is {_show(inner)}, not a table of entries")
+            inner[entry] = value
+        elif index:
+            _set_element(params, section, name, [int(i) for i in re.findall(r"\d+", index)], value, key)
+        else:
+            params[name] = value
     return out
+
+
+# section.name, then [i] indices (a list or matrix element) or .entry (a key inside a table-valued parameter)
+_KEY = re.compile(r"^(circuit|sim|energy)\.([A-Za-z_]\w*)((?:\[\d+\])*)(?:\.([A-Za-z_][\w.+-]*))?$")
+
+
+def _shape(value: Any) -> str:
+    if isinstance(value, list) and value and all(isinstance(r, list) for r in value):
+        return (
+            f"a {len(value)}×{len(value[0])} matrix" if len({len(r) for r in value}) == 1 else "a nested list"
+        )
+    return f"a list of {len(value)}" if isinstance(value, list) else f"{_show(value)}"
+
+
+def _set_element(params: dict, section: str, name: str, idx: list[int], value: Any, key: str) -> None:
+    """Set ``params[name][i][j]...`` in place; the value must be in the spec, the indices in range."""
+    if name not in params:
+        raise SpecError(
+            f"{key}: the spec gives no {section}.{name} to set an element of (set the whole value instead)"
+        )
+    whole = params[name]
+    target = whole
+    for depth, i in enumerate(idx):
+        if not isinstance(target, list):
+            raise SpecError(f"{key}: too many indices for {section}.{name}, {_shape(whole)}")
+        if i >= len(target):
+            raise SpecError(f"{key}: index out of range for {section}.{name}, {_shape(whole)}")
+        if depth == len(idx) - 1:
+            break
+        target = target[i]
+    square = (
+        len(idx) == 2
+        and all(isinstance(r, list) and len(r) == len(whole) for r in whole)
+        and all(whole[i][j] == whole[j][i] for i in range(len(whole)) for j in range(i))
+    )
+    target[idx[-1]] = value
+    if square:  # a symmetric matrix stays symmetric
+        whole[idx[1]][idx[0]] = value
 
 
 def spec_from_table(table: dict, path: Path | None = None) -> Spec:

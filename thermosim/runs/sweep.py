@@ -7,11 +7,13 @@ A sweep spec (circuits/sweeps/NAME.toml)::
     replicas = 3                       # replica r of every point uses seed + r (recorded)
     seed = 1
     independent_seeds = false          # true: point i uses seed + i·replicas + r (uncorrelated points)
-    metrics = ["var_ratio[0]", "points_per_sim_s"]
+    metrics = ["var_ratio[0]", "points_per_sim_s"]   # any number of a run's metrics.json: name, name[i],
+                                       # name[i][j] (thermosim.analysis.quantities)
+    figures = ["var_ratio[0]"]         # optional: the metrics drawn (default: all but another's SE)
     [set]                              # fixed overrides for every point (dotted keys)
     "sim.t_stop_s" = 0.02
     [[axes]]
-    key = "sim.noise_step_s"
+    key = "sim.noise_step_s"           # or an element: "circuit.precision[0][1]", "circuit.values.R1"
     values = [5e-7, 2e-7, 1e-7]        # or start/stop/num (spacing "linear"|"log"), or random = n, low, high
 
 Every point × replica is content-addressed (:func:`point_key`: the fully resolved spec — theory inputs
@@ -32,30 +34,13 @@ from typing import Any
 
 import numpy as np
 
+from ..analysis import quantities
 from ..errors import SpecError, plain_name, printable, spice_number
 from ..paths import SWEEPS_DIR
 from .keys import point_key
 from .spec import find_spec, read_toml, spec_from_table, with_overrides
 
 MAX_RUNS = 10_000  # points × replicas of one sweep (hours of ngspice); more is a typo, refused up front
-# scalar metrics of a run, and vector ones addressed as name[i] (see experiment.simulate)
-SCALAR_METRICS = {
-    "cov_rel_err",
-    "cov_rel_err_se",
-    "n_eff",
-    "n_points",
-    "points_per_noise_sample",
-    "points_per_sim_s",
-    "ngspice_s",
-    "wall_s",
-    "tau_int_max_s",
-    "grid_alignment",
-    "noise_step_s",
-    "t_stop_s",
-    "passed",
-    "supply_power_w",
-}
-VECTOR_METRICS = {"var_ratio", "tau_int_s", "mean", "mean_se"}
 
 
 @dataclass(frozen=True)
@@ -64,6 +49,7 @@ class Axis:
     values: tuple
     log: bool = False  # plot on a log axis
     label: str = ""
+    spacing: str = "linear"
 
 
 @dataclass(frozen=True)
@@ -80,6 +66,7 @@ class Sweep:
     # False: every point's replica r uses seed + r (common random numbers: smooth curves, correlated
     # errors); True: point i's replica r uses seed + i·replicas + r (independent errors, e.g. for a fit)
     independent_seeds: bool = False
+    figures: tuple[str, ...] = ()  # the metrics drawn, one figure each
 
 
 @dataclass(frozen=True)
@@ -116,6 +103,7 @@ def _sweep_from_table(t: dict, folder: Path | None = None) -> Sweep:
         "seed",
         "independent_seeds",
         "metrics",
+        "figures",
         "set",
         "axes",
     }
@@ -161,6 +149,11 @@ def _sweep_from_table(t: dict, folder: Path | None = None) -> Sweep:
     family = FAMILIES.get(base_table.get("family"))
     for m in metrics:
         _check_metric(m, set(family.metrics) if family else set())
+    figures = t.get("figures", default_figures(metrics))
+    if not isinstance(figures, list) or any(f not in metrics for f in figures):
+        raise SpecError(
+            f"figures must be a list of names from metrics ({', '.join(metrics)}), got {figures!r}"
+        )
     sweep = Sweep(
         name=t["name"],
         base=t["base"],
@@ -172,6 +165,7 @@ def _sweep_from_table(t: dict, folder: Path | None = None) -> Sweep:
         fixed=tuple(fixed.items()),
         description=str(t.get("description", "")),
         independent_seeds=independent,
+        figures=tuple(dict.fromkeys(figures)),
     )
     for params in grid(sweep):  # every point must be a valid circuit spec: errors name the axis and value
         try:
@@ -194,6 +188,12 @@ def _base_table(base: str | Path) -> dict:
     return read_toml(find_spec(base))
 
 
+def default_figures(metrics) -> list[str]:
+    """The metrics drawn by default: all but one that is another's SE (drawn as its error bars)."""
+    ses = {quantities.se_name(m) for m in metrics}
+    return [m for m in metrics if m not in ses]
+
+
 def _beside(base: str, folder: Path | None) -> str | Path:
     """``base`` as a file beside the sweep (``base`` or ``base.toml`` in ``folder``) when one is there."""
     if folder is not None and not Path(base).is_absolute():
@@ -204,21 +204,11 @@ def _beside(base: str, folder: Path | None) -> str | Path:
 
 
 def _check_metric(m: Any, family_metrics: set[str]) -> None:
-    """A run metric by name: the common ones, the base family's own, or a vector element name[i]."""
-    if not isinstance(m, str):
-        raise SpecError(f"metrics: {m!r} is not a metric name")
-    base, _, rest = m.partition("[")
-    if rest:
-        if base not in VECTOR_METRICS or not rest.endswith("]") or not rest[:-1].isdigit():
-            raise SpecError(
-                f"metrics: '{m}' is not a metric (vector metrics: {', '.join(sorted(VECTOR_METRICS))}"
-                ", written name[i])"
-            )
-    elif m not in SCALAR_METRICS | family_metrics:
-        raise SpecError(
-            f"metrics: '{m}' is not a metric (known: {', '.join(sorted(SCALAR_METRICS | family_metrics))}; "
-            f"vectors as name[i]: {', '.join(sorted(VECTOR_METRICS))})"
-        )
+    """A number of a run's metrics.json: a registered or family metric, ``name[i]`` or ``name[i][j]``."""
+    try:
+        quantities.check(m, family_metrics)
+    except ValueError as err:
+        raise SpecError(f"metrics: {err}") from None
 
 
 def _axis(a: Any, i: int) -> Axis:
@@ -259,8 +249,9 @@ def _axis(a: Any, i: int) -> Axis:
     else:
         raise SpecError(f"{where} needs values, or start/stop/num, or random/low/high")
     numeric = all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
-    log = spacing == "log" or (numeric and min(values) > 0 and max(values) / min(values) > 20)
-    return Axis(key=a["key"], values=tuple(values), log=log, label=str(a.get("label", a["key"])))
+    log = spacing == "log" or (numeric and min(values) > 0 and max(values) / min(values) > 10**1.5)
+    label = str(a.get("label", a["key"]))
+    return Axis(key=a["key"], values=tuple(values), log=log, label=label, spacing=spacing)
 
 
 def _numeric(v: Any) -> Any:
@@ -326,15 +317,13 @@ def run_point(table: dict, seed: int) -> dict:
 
 
 def metric_value(metrics: dict, name: str) -> float:
-    base, _, rest = name.partition("[")
-    v = metrics.get(base, math.nan)  # a family metric a failed analysis could not give
-    if rest:
-        v = v[int(rest[:-1])]
-    return float(v)
+    return quantities.value(metrics, name)
 
 
 def summarize(rows: list[dict], sweep_axes: list[str], metrics: list[str]) -> list[dict]:
-    """Per grid point: replica mean and standard error (std/√n, ddof=1) of each metric over ok rows."""
+    """Per grid point: replica mean and standard error (std/√n, ddof=1) of each metric over ok rows; and
+    where the rows hold the runs' own SE of a metric (``p1_se`` of ``p1``), that of the replica mean
+    (√Σse²/n) as ``"{metric} run se"``."""
     out = []
     for _, group in itertools.groupby(
         sorted(rows, key=lambda r: int(r["point"])), key=lambda r: int(r["point"])
@@ -346,5 +335,9 @@ def summarize(rows: list[dict], sweep_axes: list[str], metrics: list[str]) -> li
             vals = np.array([float(r[m]) for r in ok if r[m] not in ("", None)])
             row[f"{m} mean"] = float(vals.mean()) if len(vals) else math.nan
             row[f"{m} se"] = float(vals.std(ddof=1) / np.sqrt(len(vals))) if len(vals) > 1 else math.nan
+            se = quantities.se_name(m)
+            if se is not None and rows and se in rows[0]:
+                ses = np.array([float(r[se]) for r in ok if r[se] not in ("", None)])
+                row[f"{m} run se"] = float(np.sqrt(np.sum(ses**2)) / len(ses)) if len(ses) else math.nan
         out.append(row)
     return out

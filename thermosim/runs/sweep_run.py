@@ -7,15 +7,17 @@ import contextlib
 import csv
 import io
 import json
+import math
 import multiprocessing
 import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from ..analysis import quantities
 from ..circuits import FAMILIES
 from ..results import atomic_write_json, atomic_write_text, check_output_dir, claim_output_dir
-from .sweep import Point, Sweep, metric_value, points, run_point, summarize
+from .sweep import Point, Sweep, default_figures, points, run_point, summarize
 
 
 @contextlib.contextmanager
@@ -100,7 +102,7 @@ def run_sweep(
         atomic_write_json(out / "sweep.json", _describe(sweep))
         print(
             f"[sweep] {sweep.name}: {len(pts)} runs "
-            f"({len(pts) // sweep.replicas} points × {sweep.replicas} replicas); "
+            f"({len(pts) // sweep.replicas} points × {quantities.plural(sweep.replicas, 'replica')}); "
             f"{reused} reused, {len(todo)} to run on {workers} worker(s)"
             f"{' (Dask)' if dask or scheduler else ''}",
             file=log,
@@ -201,9 +203,11 @@ def _describe(sweep: Sweep) -> dict:
         "seed": sweep.seed,
         "independent_seeds": sweep.independent_seeds,
         "metrics": list(sweep.metrics),
+        "figures": list(sweep.figures),
         "fixed": dict(sweep.fixed),
         "axes": [
-            {"key": a.key, "values": list(a.values), "log": a.log, "label": a.label} for a in sweep.axes
+            {"key": a.key, "values": list(a.values), "log": a.log, "label": a.label, "spacing": a.spacing}
+            for a in sweep.axes
         ],
     }
 
@@ -211,32 +215,32 @@ def _describe(sweep: Sweep) -> dict:
 def write_tables(sweep: Sweep, out: Path, pts: list[Point]) -> None:
     """table.csv (one tidy row per point × replica), summary.csv (replica mean ± SE), figures.
 
+    Beside each metric with an SE of its own in the runs (``var_ratio[0]`` → ``var_ratio_se[0]``), the
+    table holds that SE too (the figures' error bars), unless the sweep names it already.
+
     Metrics are written to 12 significant digits. The samples of a seeded run are bit-identical on any
     executor (their sha256 is in the table), but numpy's SIMD sums can change the last bit of a statistic
     with the memory alignment of the arrays, which differs between processes.
     """
     axes = [a.key for a in sweep.axes]
+    ses = [s for s in map(quantities.se_name, sweep.metrics) if s is not None and s not in sweep.metrics]
+    columns = list(sweep.metrics) + ses
     rows = []
     for p in pts:
         path = out / "points" / f"{p.key}.json"
         rec = json.loads(path.read_text()) if path.exists() else None
         row = {"point": p.index, "replica": p.replica, "seed": p.seed, **dict(p.params)}
         if rec is None:
-            row.update(
-                {m: "" for m in sweep.metrics}, samples_sha256="", status="missing", error="", key=p.key
-            )
+            row.update({m: "" for m in columns}, samples_sha256="", status="missing", error="", key=p.key)
         else:
             ok = rec["status"] == "ok"
-            for m in sweep.metrics:
-                try:
-                    row[m] = f"{metric_value(rec['metrics'], m):.12g}" if ok else ""
-                except (KeyError, IndexError, TypeError):
-                    row[m] = ""
+            for m in columns:
+                row[m] = f"{_cell(rec['metrics'], m):.12g}" if ok else ""
             sha = rec["metrics"]["samples_sha256"][:16] if ok else ""
             row.update(samples_sha256=sha, status=rec["status"], error=rec["error"], key=p.key)
         rows.append(row)
     atomic_write_text(out / "table.csv", _csv(rows))
-    summary = summarize(rows, axes, list(sweep.metrics))
+    summary = summarize(rows, axes, columns)
     atomic_write_text(out / "summary.csv", _csv(summary))
     from .sweep_figures import sweep_figures
 
@@ -252,29 +256,70 @@ def _csv(rows: list[dict]) -> str:
     return buf.getvalue()
 
 
+def _cell(metrics: dict, column: str) -> float:
+    """A table cell from a run's metrics: a metric, or a derived SE column (``var_ratio_se[0]``)."""
+    for m in (column, column.replace("_se", "", 1)):
+        if m != column and quantities.se_name(m) == column:
+            return quantities.se_value(metrics, m)
+    return quantities.value(metrics, column)
+
+
 def replot(sweep_dir: Path, x: str | None = None, y: list[str] | None = None) -> list[str]:
-    """Figures again from table.csv and sweep.json, without simulating."""
+    """Figures again from table.csv and sweep.json, without simulating: ``y`` any table column, or any
+    number of the runs' metrics.json where the sweep kept its points/ (``var[0]``, ``cov[0][1]``)."""
     desc_path, table_path = sweep_dir / "sweep.json", sweep_dir / "table.csv"
     if not desc_path.exists() or not table_path.exists():
         raise ValueError(f"{sweep_dir}: not a sweep directory (needs sweep.json and table.csv)")
     desc = json.loads(desc_path.read_text())
     with open(table_path) as f:
         rows = list(csv.DictReader(f))
-    axes = [a["key"] for a in desc["axes"]]
-    metrics = y or desc["metrics"]
-    for name, kind in [(x, "axis"), *((m, "metric") for m in metrics)]:
-        if name is not None and rows and name not in rows[0]:
-            raise ValueError(f"{table_path}: no {kind} column '{name}' (columns: {', '.join(rows[0])})")
+    keys = [a["key"] for a in desc["axes"]]
+    if x is not None and x not in keys:
+        raise ValueError(f"{sweep_dir}: no axis '{x}' (axes: {', '.join(keys)})")
+    metrics = list(dict.fromkeys(y or desc.get("figures") or default_figures(desc["metrics"])))
+    wanted = metrics + [s for s in map(quantities.se_name, metrics) if s is not None]
+    _fill(sweep_dir, rows, [c for c in wanted if rows and c not in rows[0]], required=metrics)
     if x is not None:
         desc["axes"] = [a for a in desc["axes"] if a["key"] == x] + [a for a in desc["axes"] if a["key"] != x]
-        axes = [a["key"] for a in desc["axes"]]
-    desc["metrics"] = metrics
+    desc["metrics"] = desc["figures"] = metrics
     for r in rows:
         for a in desc["axes"]:
             r[a["key"]] = _number(r[a["key"]])
     from .sweep_figures import sweep_figures
 
-    return sweep_figures(desc, summarize(rows, axes, metrics), sweep_dir)
+    columns = [c for c in wanted if not rows or c in rows[0]]
+    suffix = "" if x in (None, keys[0]) else f"_vs_{x}"
+    return sweep_figures(desc, summarize(rows, [a["key"] for a in desc["axes"]], columns), sweep_dir, suffix)
+
+
+def _fill(sweep_dir: Path, rows: list[dict], columns: list[str], required: list[str]) -> None:
+    """Columns the table lacks, read from the points' metrics (points/<key>.json) where they are kept;
+    ValueError for a required one that neither holds."""
+    records = {}
+    for r in rows:
+        path = sweep_dir / "points" / f"{r.get('key', '')}.json"
+        try:
+            records[r["key"]] = json.loads(path.read_text()).get("metrics") or {}
+        except (OSError, ValueError, KeyError):
+            pass
+    for c in columns:
+        try:
+            quantities.parse(c)
+        except ValueError:
+            ok = False
+        else:
+            ok = any(math.isfinite(_cell(m, c)) for m in records.values())
+        if not ok:
+            if c in required:
+                where = "no point of" if records else "no points/ folder in"
+                raise ValueError(
+                    f"{sweep_dir / 'table.csv'}: no metric column '{c}' (columns: {', '.join(rows[0])}; "
+                    f"{where} the sweep has it)"
+                )
+            continue
+        for r in rows:
+            m = records.get(r.get("key"))
+            r[c] = "" if m is None or r["status"] != "ok" else f"{_cell(m, c):.12g}"
 
 
 def _number(s: str):
