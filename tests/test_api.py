@@ -184,4 +184,4 @@ def test_docs_reference_is_generated_from_the_dataclasses():
     assert (ROOT / "docs" / "reference.md").read_text() == out.stdout, (
         "run: thermosim describe --all > docs/reference.md"
     )
-    assert out.stdout.count("### `") == 7  # every shipped family
+    assert out.stdout.count("### `") == 8  # every shipped family
