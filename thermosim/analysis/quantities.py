@@ -119,6 +119,10 @@ _NAME = re.compile(r"^([A-Za-z_]\w*)((?:\[\d+\])*)$")
 def unit(name: str) -> str:
     """The unit a name declares ('' if none): ``c_f`` → F, ``coupling_s`` → S, ``t_stop_s`` → s; the
     last dotted part of a spec key (``circuit.r_ohm`` → Ω); a registered metric's own unit first."""
+    if ".values." in name:  # a netlist's element value (circuit.values.c3): its unit from the letter
+        return {"r": "Ω", "c": "F", "l": "H", "v": "V", "i": "A", "g": "S"}.get(
+            name.rsplit(".", 1)[-1][:1].lower(), ""
+        )
     base = parse(name)[0] if _NAME.match(name) else name.rsplit(".", 1)[-1].split("[")[0]
     if base in METRICS and METRICS[base][1] is not None:
         return METRICS[base][1]
@@ -202,6 +206,13 @@ def se_name(name: str) -> str | None:
         if base.endswith(suffix) and f"{stem}_se{suffix}" in METRICS:
             return f"{stem}_se{suffix}{rest}"
     return f"{base}_se{rest}" if f"{base}_se" in METRICS else None
+
+
+def theory_name(name: str) -> str | None:
+    """The exact value runs record beside a measured metric: ``var[0]`` → ``var_theory[0]``,
+    ``cov[0][1]`` → ``cov_theory[0][1]``, ``mean[1]`` → ``mean_theory[1]``; None for other metrics."""
+    base, _, rest = name.partition("[")
+    return f"{base}_theory[{rest}" if base in ("mean", "var", "cov") and rest else None
 
 
 def se_value(metrics: dict, name: str) -> float:

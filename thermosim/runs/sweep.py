@@ -185,7 +185,16 @@ def _base_table(base: str | Path) -> dict:
         from .netlist_spec import netlist_table
 
         return netlist_table(base, 300.0)
-    return read_toml(find_spec(base))
+    path = find_spec(base)
+    table = read_toml(path)
+    try:  # files the base names relative to its own folder (a netlist) become absolute for the workers
+        params = spec_from_table(table, path).params
+    except SpecError:
+        return table  # a base completed by the sweep's [set]: its points are validated below
+    for key, value in table.get("circuit", {}).items():
+        if isinstance(value, str) and getattr(params, key, value) != value:
+            table["circuit"][key] = getattr(params, key)
+    return table
 
 
 def default_figures(metrics) -> list[str]:

@@ -187,15 +187,16 @@ def sweep_figures(desc: dict, summary: list[dict], outdir: Path, suffix: str = "
             rest = [a["key"] for a in axes[1:]]
             groups = list(dict.fromkeys(tuple(r[k] for k in rest) for r in summary))[:8]
             logy = spans_decades(mean)
+            exact = np.array(
+                [r.get(f"{quantities.theory_name(metric)} mean", math.nan) for r in summary], float
+            )
+            has_exact = len(groups) == 1 and bool(np.isfinite(exact).all())
             for grp in groups:
                 idx = [i for i, r in enumerate(summary) if tuple(r[k] for k in rest) == grp]
-                label = (
-                    ", ".join(
-                        f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}"
-                        for k, v in zip(rest, grp, strict=True)
-                    )
-                    or None
-                )
+                label = ", ".join(
+                    f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}"
+                    for k, v in zip(rest, grp, strict=True)
+                ) or ("measured" if has_exact else None)
                 x = [summary[i][a0["key"]] for i in idx]
                 x = [v * xf for v in x] if xf != 1.0 else x
                 ax = sweep_errorbar(x, mean[idx] * yf, se[idx] * yf, xlabel, ylabel, logx, label, ax, logy)
@@ -203,6 +204,10 @@ def sweep_figures(desc: dict, summary: list[dict], outdir: Path, suffix: str = "
                 ax.legend(fontsize=7)
             if quantities.parse(metric)[0] == "var_ratio":
                 ax.axhline(1.0, color="0.4", lw=0.8, ls="--", label="theory")  # exact: 1
+            if has_exact:
+                xs = np.array([r[a0["key"]] for r in summary], float) * xf
+                ax.plot(xs, exact * yf, color="0.3", lw=1, ls="--", label="exact theory")
+                ax.legend(fontsize=7)
             ax.set_title(f"{desc['name']}: {metric}\n{what}", fontsize=9)
         save(ax, outdir / safe)
         files.append(safe)

@@ -216,15 +216,16 @@ def write_tables(sweep: Sweep, out: Path, pts: list[Point]) -> None:
     """table.csv (one tidy row per point × replica), summary.csv (replica mean ± SE), figures.
 
     Beside each metric with an SE of its own in the runs (``var_ratio[0]`` → ``var_ratio_se[0]``), the
-    table holds that SE too (the figures' error bars), unless the sweep names it already.
+    table holds that SE too (the figures' error bars), and beside a variance, covariance or mean its exact
+    value (``var_theory[0]``, the figures' theory line), unless the sweep names them already.
 
     Metrics are written to 12 significant digits. The samples of a seeded run are bit-identical on any
     executor (their sha256 is in the table), but numpy's SIMD sums can change the last bit of a statistic
     with the memory alignment of the arrays, which differs between processes.
     """
     axes = [a.key for a in sweep.axes]
-    ses = [s for s in map(quantities.se_name, sweep.metrics) if s is not None and s not in sweep.metrics]
-    columns = list(sweep.metrics) + ses
+    extra = [*map(quantities.se_name, sweep.metrics), *map(quantities.theory_name, sweep.metrics)]
+    columns = list(dict.fromkeys([*sweep.metrics, *(c for c in extra if c is not None)]))
     rows = []
     for p in pts:
         path = out / "points" / f"{p.key}.json"
@@ -277,7 +278,8 @@ def replot(sweep_dir: Path, x: str | None = None, y: list[str] | None = None) ->
     if x is not None and x not in keys:
         raise ValueError(f"{sweep_dir}: no axis '{x}' (axes: {', '.join(keys)})")
     metrics = list(dict.fromkeys(y or desc.get("figures") or default_figures(desc["metrics"])))
-    wanted = metrics + [s for s in map(quantities.se_name, metrics) if s is not None]
+    extra = [*map(quantities.se_name, metrics), *map(quantities.theory_name, metrics)]
+    wanted = metrics + [c for c in extra if c is not None]
     _fill(sweep_dir, rows, [c for c in wanted if rows and c not in rows[0]], required=metrics)
     if x is not None:
         desc["axes"] = [a for a in desc["axes"] if a["key"] == x] + [a for a in desc["axes"] if a["key"] != x]
