@@ -133,6 +133,18 @@ def test_rlc_theory_equipartition_and_the_buffered_node():
     np.testing.assert_allclose(cov[2, 2], 4 * KT / 1e-9 + KT / 1e-12, rtol=2e-3)
 
 
+def test_the_shipped_example_network_is_kt_times_inverse_maxwell_matrix():
+    from pathlib import Path
+
+    text = (Path(__file__).parent.parent / "examples" / "random_rc.cir").read_text()
+    caps = {("a", None): 1.2, ("a", "b"): 0.7, ("b", "c"): 2.2, ("b", "d"): 0.5, ("d", None): 1.8}
+    caps |= {("c", "d"): 0.9, ("e", None): 0.4, ("a", "e"): 1.5, ("c", None): 0.3}  # pF, from the file
+    nodes = ["a", "b", "c", "d", "e"]
+    _, cov = linear_law(parse(text).elements, T).select([f"v({n})" for n in nodes])
+    hand = KT * np.linalg.inv(maxwell({k: v * 1e-12 for k, v in caps.items()}, nodes))
+    np.testing.assert_allclose(cov, hand, rtol=1e-9)
+
+
 def test_theory_refuses_what_it_cannot_model():
     with pytest.raises(NotLinear, match="stationary"):  # n2 connects only through a capacitor
         linear_law(parse("t\nR1 n1 0 1k\nC1 n1 0 1p\nC2 n1 n2 1p\nC3 n2 0 1p\n").elements, T)
@@ -239,6 +251,12 @@ def test_a_node_without_capacitance_is_refused_by_name(folder, tmp_path):
     assert cli.returncode != 0 and "Traceback" not in cli.stderr
     assert "node 'a' has no path to ground through capacitors" in cli.stderr
     assert not (tmp_path / "x").exists()
+
+
+def test_a_white_branch_current_is_refused(folder):
+    # i(v1) = (1 V − v(n1))/R1 plus R1's own Johnson current: white, no finite variance
+    with pytest.raises(ts.SpecError, match=r"i\(v1\) carries white noise"):
+        ts.run(folder / "ladder.cir", thermal=T, probes=["i(v1)"])
 
 
 def test_hostile_include_is_refused(folder, tmp_path):

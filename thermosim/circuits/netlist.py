@@ -124,7 +124,8 @@ def build(p: NetlistParams) -> Built:
             )
         if v in white:
             raise SpecError(
-                f"{path}: circuit.probes: {v} has a white-noise part (a node without capacitance)"
+                f"{path}: circuit.probes: {v} carries white noise (a resistor's Johnson current reaches it "
+                "through no capacitor or inductor), so it has no finite variance"
             )
     if not probes:
         raise SpecError(f"{path}: no node voltage to sample (every node is held by a source)")
