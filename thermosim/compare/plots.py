@@ -14,24 +14,60 @@ import numpy as np
 from ..plots import plt, save
 
 DIGITAL_MARKERS = (("o", "full"), ("o", "none"), ("x", "full"))  # 45 nm, A100, CPU
+GUTTER = "#9ecae1"  # the colour between the digits of every sample grid (never a pixel value's)
+SAMPLER_NAMES = {
+    "gaussian_circuit": "Gaussian fit: RC circuit (ngspice)",
+    "gaussian_fit_cholesky": "Gaussian fit: Cholesky (digital)",
+}
+
+
+def sampler_name(key: str) -> str:
+    """A readable panel title for an image set's key: "ddpm_10" → "DDPM ancestral, 10 steps"."""
+    method, _, steps = key.partition("_")
+    if method in ("ddpm", "ddim") and steps.isdigit():
+        return f"{'DDPM ancestral' if method == 'ddpm' else 'DDIM'}, {steps} steps"
+    return SAMPLER_NAMES.get(key, key)
+
+
+def tile(images: np.ndarray, grid: np.ndarray, gap: int = 2) -> np.ndarray:
+    """8×8 images (n × 64, pixels 0..16) placed on a (rows × cols) grid of indices (−1: a blank cell),
+    ``gap`` pixels apart; the gutters are NaN, drawn in :data:`GUTTER` by :func:`show_tiles`."""
+    rows, cols = grid.shape
+    step = 8 + gap
+    canvas = np.full((rows * step - gap, cols * step - gap), np.nan)
+    for r in range(rows):
+        for c in range(cols):
+            cell = images[grid[r, c]].reshape(8, 8) if grid[r, c] >= 0 else 0.0
+            canvas[r * step : r * step + 8, c * step : c * step + 8] = cell
+    return canvas
+
+
+def show_tiles(ax, canvas: np.ndarray):
+    """Draw a :func:`tile` canvas: ink dark on white, gutters in :data:`GUTTER`, no frame or ticks."""
+    cmap = plt.get_cmap("gray_r").with_extremes(bad=GUTTER)
+    ax.imshow(canvas, cmap=cmap, vmin=0, vmax=16, interpolation="nearest")
+    ax.tick_params(length=0)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    return ax
 
 
 def sample_grid(images: dict, n: int = 36, per_row: int = 5):
-    """One panel per method: its first ``n`` images (pixels 0..16) tiled 6 × 6 with a 1-pixel gutter,
-    ``per_row`` panels a row."""
+    """One panel per method, titled by its name: its first ``n`` images (pixels 0..16) tiled 6 × 6,
+    1-pixel gutters, ``per_row`` panels a row."""
     side = int(np.sqrt(n))
     cols = min(per_row, len(images))
     rows = math.ceil(len(images) / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(2.6 * cols, 2.9 * rows), layout="constrained")
+    fig, axes = plt.subplots(rows, cols, figsize=(2.6 * cols, 2.95 * rows), layout="constrained")
     axes = np.atleast_1d(axes).ravel()
     for ax in axes:
         ax.axis("off")
-    cmap = plt.get_cmap("gray_r").with_extremes(bad="#9ecae1")  # the 1-pixel gutter between images
     for ax, (label, imgs) in zip(axes, images.items(), strict=False):
-        tiles = np.asarray(imgs, float)[: side * side].reshape(side, side, 8, 8)
-        tiles = np.pad(tiles, ((0, 0), (0, 0), (0, 1), (0, 1)), constant_values=np.nan)
-        ax.imshow(tiles.transpose(0, 2, 1, 3).reshape(9 * side, 9 * side), cmap=cmap, vmin=0, vmax=16)
-        ax.set_title(label, fontsize=8)
+        grid = np.arange(side * side).reshape(side, side)
+        show_tiles(ax, tile(np.asarray(imgs, float)[: side * side], grid, gap=1)).axis("on")
+        ax.set_title(sampler_name(label), fontsize=10)
     return axes
 
 
@@ -109,3 +145,37 @@ def compare_figures(result: dict, images: dict, out: Path) -> list[str]:
     save(quality_vs_energy(result["rows"]), out / "quality_vs_energy.png")
     save(gaussian_vs_energy(result["gaussian_tasks"]), out / "gaussian_vs_energy.png")
     return ["samples.png", "quality_vs_energy.png", "gaussian_vs_energy.png"]
+
+
+def redraw_samples(out: Path) -> list[str]:
+    """Redraw samples.png of a written comparison in ``out`` without training: the DDPM images from its
+    samples.npz, the DDIM ones from the cached DDPM (results/digital), the Gaussian fit by Cholesky and
+    by the circuit (ngspice, about a minute) — each with compare.json's seeds, so the same images; each
+    set's Fréchet distance must equal the one compare.json holds (ValueError if not)."""
+    import json
+
+    from ..digital.data import load_digits_split, scale, unscale
+    from ..digital.ddpm import DDPM, cache_path
+    from ..digital.quality import quality
+    from ..paths import RESULTS
+    from .digits import K_IMAGES, STEP_COUNTS, gaussian_circuit_row, gaussian_fit_digital_row
+
+    out = Path(out)
+    result = json.loads((out / "compare.json").read_text())
+    seed, split = result["seed"], load_digits_split()
+    saved = np.load(out / "samples.npz")
+    images = {f"ddpm_{s}": saved[f"ddpm_{s}"] for s in STEP_COUNTS}
+    model = DDPM.load(cache_path(RESULTS / "digital", "digits", result["ddpm"]["key"]))
+    for s in STEP_COUNTS:
+        images[f"ddim_{s}"] = unscale(model.sample(K_IMAGES, s, seed, "ddim")).astype(np.float32)
+    images["gaussian_circuit"] = gaussian_circuit_row(scale(split.x_train), seed + 1, None)[1]
+    images["gaussian_fit_cholesky"] = gaussian_fit_digital_row(scale(split.x_train), seed + 1)[1]
+    frechet = {(r["method"], r["steps"]): r["frechet"] for r in result["rows"]}
+    for key, im in images.items():
+        method, _, steps = key.rpartition("_") if key[-1].isdigit() else (key, "", None)
+        want = frechet[(method, int(steps) if steps else None)]
+        if not np.isclose(quality(im, key)["frechet"], want, rtol=1e-9, atol=0):
+            raise ValueError(f"{out}: {key} no longer reproduces the images compare.json judged")
+    images["training data"] = split.x_train[:K_IMAGES]
+    save(sample_grid(images), out / "samples.png")
+    return ["samples.png"]

@@ -57,14 +57,21 @@ def run_spec(spec, seed=None, out=None, plots=True, keep=False, quiet=False) -> 
         res.metrics["run_dir"] = str(run_dir)
     if out is not None:
         hook = FAMILIES[spec.family].figures if plots else None
-        write_outputs(
-            out, prep.netlist, f"{spec.name}.cir", res.metrics, res.samples, res.sample_times_s, plots, hook
-        )
+        data = (res.metrics, res.samples, res.sample_times_s)
+        write_outputs(out, prep.netlist, f"{spec.name}.cir", *data, plots, hook, cdfs=res.cdfs)
     return Result.from_metrics(res.metrics, res.samples, res.sample_times_s, out)
 
 
 def write_outputs(
-    out: Path, netlist: str, netlist_name: str, metrics, samples, times, plots: bool, figures_hook=None
+    out: Path,
+    netlist: str,
+    netlist_name: str,
+    metrics,
+    samples,
+    times,
+    plots: bool,
+    figures_hook=None,
+    cdfs=None,
 ) -> None:
     """Everything goes to a staging directory first, then replaces ``out`` in one rename.
 
@@ -87,7 +94,7 @@ def write_outputs(
         if plots:
             from ..plots import run_figures
 
-            metrics["figures"] = run_figures(metrics, samples, stage)
+            metrics["figures"] = run_figures(metrics, samples, stage, cdfs)
             if figures_hook is not None:  # the family's own figures
                 metrics["figures"] += figures_hook(metrics, samples, stage)
         atomic_write_json(stage / "metrics.json", metrics)
