@@ -86,7 +86,7 @@ def test_z_map_has_a_fixed_symmetric_scale_the_threshold_on_its_bar_and_outlines
     bar_ax = next(a for a in ax.figure.axes if a is not ax)
     levels = sorted(line.get_ydata()[0] for line in bar_ax.get_lines())
     assert levels == pytest.approx([-3.7, 3.7])
-    assert "(measured − theory) / SE" in ax.get_title()
+    assert "(measured − theory) / SE" in ax.get_title() and "3.70" in bar_ax.get_ylabel()
     c = np.array([[1.0, 0.2], [0.2, 1.0]])  # the run figure's cov panel 3 is the same map, k from the metrics
     axs = plots.cov_heatmaps(c + 0.01, c, ["a", "b"], cov_se=np.full((2, 2), 0.001), k=3.5)
     assert axs[2].get_images()[0].get_clim() == (-4.0, 4.0)

@@ -179,14 +179,15 @@ def z_score_map(z: np.ndarray, k: float | None = None, ax: Axes | None = None) -
         _, ax = plt.subplots(figsize=(4.6, 4.0), layout="constrained")
     z = np.asarray(z, dtype=float)
     im = ax.imshow(z, cmap="RdBu_r", vmin=-Z_LIMIT, vmax=Z_LIMIT)
-    bar = ax.figure.colorbar(im, ax=ax, shrink=0.85, extend="both", label="z [SE]")
+    label = "z [SE]" + ("" if k is None else f"; black lines: the checks' threshold ±{k:.2f}")
+    bar = ax.figure.colorbar(im, ax=ax, shrink=0.85, extend="both", label=label)
     title = "z = (measured − theory) / SE"
     if k is not None:
         for level in (-k, k):
             bar.ax.axhline(level, color="k", lw=1.5)
         for i, j in zip(*np.nonzero(np.abs(np.nan_to_num(z)) > k), strict=True):
             ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, ec="k", lw=2.0))
-        title += f"\nlines on the bar: check threshold ±{k:.2f}; |z| > {k:.2f} outlined"
+        title += f"\ncells with |z| > {k:.2f} outlined"
     ax.set_title(title, fontsize=9)
     return ax
 
@@ -226,7 +227,8 @@ def autocorr_plot(
 
 def autocorr_figure(samples: np.ndarray, names: Sequence[str], dt_s: float, tau_int_s, ax=None) -> Axes:
     """Every variable's autocorrelation (the first :data:`MAX_GRID_PANELS` when there are more, said in
-    the title), lags to 5 τ_int (measured) of the slowest, each with exp(−lag/τ) fitted at 1/e (dashed)."""
+    the title), each with exp(−lag/τ) fitted at its 1/e lag (dashed), lags to 5 τ of the slowest (τ: the
+    larger of the measured τ_int and the 1/e lag, which an oscillation's τ_int understates)."""
     from matplotlib.lines import Line2D
 
     from .analysis.stats import autocorrelation, efold_lag
@@ -235,20 +237,21 @@ def autocorr_figure(samples: np.ndarray, names: Sequence[str], dt_s: float, tau_
         _, ax = plt.subplots(figsize=(7.6, 3.8), layout="constrained")
     d = min(len(names), MAX_GRID_PANELS)
     tau = np.asarray(tau_int_s, dtype=float)[:d]
-    slowest = float(np.nanmax(tau)) if np.any(np.isfinite(tau)) else 0.0
+    rhos = {i: autocorrelation(samples[:, i], len(samples) // 4) for i in range(d) if np.ptp(samples[:, i])}
+    fits = {i: efold_lag(rho, dt_s) for i, rho in rhos.items()}
+    slowest = max([t for t in tau if np.isfinite(t)] + [f for f in fits.values() if f], default=0.0)
     max_lag = int(min(len(samples) // 4, max(np.ceil(5 * slowest / dt_s), 20)))
     factor, unit = _pick_unit(max_lag * dt_s, _TIME_UNITS)  # the lag axis's unit (lags 0…max_lag)
-    for i, name in enumerate(names[:d]):
-        if np.ptp(samples[:, i]) > 0:
-            rho = autocorrelation(samples[:, i], max_lag)
-            fit = efold_lag(rho, dt_s)
-            label = f"{name}: τ_int {tau[i] * factor:.3g}" + (f", τ {fit * factor:.3g}" if fit else "")
-            ax = autocorr_plot(rho, dt_s, ax=ax, label=f"{label} {unit}", tau_fit_s=fit)
+    for i, rho in rhos.items():
+        fit = fits[i]
+        label = f"{names[i]}: τ_int {tau[i] * factor:.3g}" + (f", τ {fit * factor:.3g}" if fit else "")
+        ax = autocorr_plot(rho[: max_lag + 1], dt_s, ax=ax, label=f"{label} {unit}", tau_fit_s=fit)
     key = Line2D([], [], ls="--", color="0.3", label="exp(−lag/τ), τ fitted:\nthe lag where ρ = 1/e")
     handles = [*ax.get_legend_handles_labels()[0], key]
     ax.legend(handles=handles, fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
     which = f"first {d} of {len(names)} variables" if d < len(names) else f"all {d} variable{'s' * (d > 1)}"
-    ax.set_title(f"autocorrelation, {which}; lags to 5 τ_int of the slowest", fontsize=9)
+    title = f"autocorrelation, {which}; lags to 5 τ of the slowest\n(τ: τ_int or the 1/e lag, the larger)"
+    ax.set_title(title, fontsize=9)
     return ax
 
 
