@@ -94,7 +94,8 @@ def test_cov_heatmaps(with_se, tmp_path):
     axes = plots.cov_heatmaps(cov, cov_theory, ["n1", "n2", "n3"], cov_se=se)
     assert len(axes) == 3
     assert [t.get_text() for t in axes[0].get_xticklabels()] == ["n1", "n2", "n3"]
-    assert axes[2].get_title() == ("difference / SE" if with_se else "(measured − theory) / max|theory|")
+    z_title = "z = (measured − theory) / SE"
+    assert axes[2].get_title() == (z_title if with_se else "(measured − theory) / max|theory|")
     # measured and theory panels share one colour scale
     assert axes[0].images[0].get_clim() == axes[1].images[0].get_clim()
     lo, hi = axes[2].images[0].get_clim()

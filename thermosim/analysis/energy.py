@@ -154,3 +154,14 @@ def energy_table(
         ),
     ]
     return rows
+
+
+def stationary_heat_se(rows: list[dict], d: int) -> float | None:
+    """SE [J per independent sample] of the Sekimoto heat line of a stationary window: Q = V(x₀) − V(x_f)
+    of two independent states has Var Q = 2·Var(V/kT)·kT² = d·kT² for a d-variable Gaussian law (less
+    for quartic walls), so SE = √d·kT per window, divided by the window's independent samples."""
+    run = next((r["value"] for r in rows if r["term"] == "heat" and r["per"] == "run"), None)
+    per = next((r for r in rows if r["term"] == "heat" and r["unit"] == "J"), None)
+    if not run or per is None:
+        return None
+    return float(np.sqrt(d) * abs(per["value"] / run))  # per-sample J / window kT = kT [J] / samples

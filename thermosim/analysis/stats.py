@@ -316,3 +316,13 @@ def ess_summary(x: np.ndarray, dt: float, cpu_s: float | None = None, thin: int 
         "ess_per_sim_s": ess / (n * dt),
         "ess_per_cpu_s": None if cpu_s is None else ess / cpu_s,
     }
+
+
+def efold_lag(rho: np.ndarray, dt_s: float) -> float | None:
+    """The lag [s] where ``rho`` first falls to 1/e (linear between samples): τ of ρ = e^(−lag/τ), a
+    one-point fit; None if it never does."""
+    below = np.flatnonzero(np.asarray(rho) <= np.exp(-1.0))
+    if not below.size or below[0] == 0:
+        return None
+    k = below[0]
+    return float(dt_s * (k - 1 + (rho[k - 1] - np.exp(-1.0)) / (rho[k - 1] - rho[k])))

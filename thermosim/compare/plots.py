@@ -14,24 +14,60 @@ import numpy as np
 from ..plots import plt, save
 
 DIGITAL_MARKERS = (("o", "full"), ("o", "none"), ("x", "full"))  # 45 nm, A100, CPU
+GUTTER = "#9ecae1"  # the colour between the digits of every sample grid (never a pixel value's)
+SAMPLER_NAMES = {
+    "gaussian_circuit": "Gaussian fit: RC circuit (ngspice)",
+    "gaussian_fit_cholesky": "Gaussian fit: Cholesky (digital)",
+}
+
+
+def sampler_name(key: str) -> str:
+    """A readable panel title for an image set's key: "ddpm_10" → "DDPM ancestral, 10 steps"."""
+    method, _, steps = key.partition("_")
+    if method in ("ddpm", "ddim") and steps.isdigit():
+        return f"{'DDPM ancestral' if method == 'ddpm' else 'DDIM'}, {steps} steps"
+    return SAMPLER_NAMES.get(key, key)
+
+
+def tile(images: np.ndarray, grid: np.ndarray, gap: int = 2) -> np.ndarray:
+    """8×8 images (n × 64, pixels 0..16) placed on a (rows × cols) grid of indices (−1: a blank cell),
+    ``gap`` pixels apart; the gutters are NaN, drawn in :data:`GUTTER` by :func:`show_tiles`."""
+    rows, cols = grid.shape
+    step = 8 + gap
+    canvas = np.full((rows * step - gap, cols * step - gap), np.nan)
+    for r in range(rows):
+        for c in range(cols):
+            cell = images[grid[r, c]].reshape(8, 8) if grid[r, c] >= 0 else 0.0
+            canvas[r * step : r * step + 8, c * step : c * step + 8] = cell
+    return canvas
+
+
+def show_tiles(ax, canvas: np.ndarray):
+    """Draw a :func:`tile` canvas: ink dark on white, gutters in :data:`GUTTER`, no frame or ticks."""
+    cmap = plt.get_cmap("gray_r").with_extremes(bad=GUTTER)
+    ax.imshow(canvas, cmap=cmap, vmin=0, vmax=16, interpolation="nearest")
+    ax.tick_params(length=0)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    return ax
 
 
 def sample_grid(images: dict, n: int = 36, per_row: int = 5):
-    """One panel per method: its first ``n`` images (pixels 0..16) tiled 6 × 6 with a 1-pixel gutter,
-    ``per_row`` panels a row."""
+    """One panel per method, titled by its name: its first ``n`` images (pixels 0..16) tiled 6 × 6,
+    1-pixel gutters, ``per_row`` panels a row."""
     side = int(np.sqrt(n))
     cols = min(per_row, len(images))
     rows = math.ceil(len(images) / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(2.6 * cols, 2.9 * rows), layout="constrained")
+    fig, axes = plt.subplots(rows, cols, figsize=(2.6 * cols, 2.95 * rows), layout="constrained")
     axes = np.atleast_1d(axes).ravel()
     for ax in axes:
         ax.axis("off")
-    cmap = plt.get_cmap("gray_r").with_extremes(bad="#9ecae1")  # the 1-pixel gutter between images
     for ax, (label, imgs) in zip(axes, images.items(), strict=False):
-        tiles = np.asarray(imgs, float)[: side * side].reshape(side, side, 8, 8)
-        tiles = np.pad(tiles, ((0, 0), (0, 0), (0, 1), (0, 1)), constant_values=np.nan)
-        ax.imshow(tiles.transpose(0, 2, 1, 3).reshape(9 * side, 9 * side), cmap=cmap, vmin=0, vmax=16)
-        ax.set_title(label, fontsize=8)
+        grid = np.arange(side * side).reshape(side, side)
+        show_tiles(ax, tile(np.asarray(imgs, float)[: side * side], grid, gap=1)).axis("on")
+        ax.set_title(sampler_name(label), fontsize=10)
     return axes
 
 

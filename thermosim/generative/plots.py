@@ -7,21 +7,10 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
+from ..compare.plots import show_tiles, tile
 from ..plots import save
 
-GAP = 2  # blank pixels between neighbouring digits
-
-
-def tile(images: np.ndarray, grid: np.ndarray) -> np.ndarray:
-    """Images (n × 64) placed on a (rows × cols) grid of indices (−1: blank), GAP blank pixels apart."""
-    rows, cols = grid.shape
-    step = 8 + GAP
-    canvas = np.zeros((rows * step - GAP, cols * step - GAP))
-    for r in range(rows):
-        for c in range(cols):
-            if grid[r, c] >= 0:
-                canvas[r * step : r * step + 8, c * step : c * step + 8] = images[grid[r, c]].reshape(8, 8)
-    return canvas
+GAP = 2  # pixels of gutter between neighbouring digits
 
 
 def class_grid(images: np.ndarray, classes: np.ndarray, rows: int = 4, ax=None, title: str = ""):
@@ -32,31 +21,28 @@ def class_grid(images: np.ndarray, classes: np.ndarray, rows: int = 4, ax=None, 
         idx = np.flatnonzero(classes == c)[:rows]
         grid[: len(idx), c] = idx
     if ax is None:
-        _, ax = plt.subplots(figsize=(4.2, 0.45 * rows + 0.7), layout="constrained")
-    ax.imshow(tile(np.asarray(images), grid), cmap="gray_r", vmin=0, vmax=16)
-    ax.set_xticks(np.arange(10) * (8 + GAP) + 3.5, [str(c) for c in range(10)], fontsize=8)
+        _, ax = plt.subplots(figsize=(4.2, 0.45 * rows + 0.8), layout="constrained")
+    show_tiles(ax, tile(np.asarray(images), grid, GAP))
+    ax.set_xticks(np.arange(10) * (8 + GAP) + 3.5, [str(c) for c in range(10)], fontsize=10)
     ax.xaxis.tick_top()
-    ax.tick_params(length=0)
-    ax.set_yticks([])
-    for s in ax.spines.values():
-        s.set_visible(False)
-    ax.set_title(title, fontsize=8)
+    ax.set_title(title, fontsize=9)
     return ax
 
 
 def sample_panels(panels: dict, rows: int = 4):
     """A class grid per generator (dict label → (images, classes)), stacked."""
     fig, axes = plt.subplots(
-        len(panels), 1, figsize=(4.6, (0.45 * rows + 0.75) * len(panels)), layout="constrained"
+        len(panels), 1, figsize=(4.6, (0.45 * rows + 0.85) * len(panels)), layout="constrained"
     )
     for ax, (label, (im, cl)) in zip(np.atleast_1d(axes), panels.items(), strict=True):
         class_grid(im, cl, rows, ax, label)
     return axes
 
 
-def trajectories(model, snapshots: np.ndarray, readout: np.ndarray, rows: int = 6, ax=None):
+def trajectories(model, snapshots: np.ndarray, readout: np.ndarray, rows: int = 6, ax=None, classes=None):
     """Noise → digit: the visible units of ``rows`` samples (voltage read-out) at evenly spaced times,
-    and in the last column the current read-out (scaled pixels ``readout``)."""
+    and in the last column the current read-out (scaled pixels ``readout``); ``classes``: each row's
+    requested class, labelled on the left."""
     from ..digital.data import unscale
     from .model import decode
 
@@ -66,12 +52,12 @@ def trajectories(model, snapshots: np.ndarray, readout: np.ndarray, rows: int = 
     imgs = np.stack(frames, axis=1)
     grid = np.arange(rows * s).reshape(rows, s)
     if ax is None:
-        _, ax = plt.subplots(figsize=(0.9 * s, 0.9 * rows + 0.6), layout="constrained")
-    ax.imshow(tile(imgs.reshape(rows * s, 64), grid), cmap="gray_r", vmin=0, vmax=16)
-    ax.set_xticks(
-        np.arange(s) * (8 + GAP) + 3.5, [*(f"{k + 1}" for k in range(s - 1)), "current"], fontsize=7
-    )
-    ax.set_yticks([])
+        _, ax = plt.subplots(figsize=(0.9 * s + 0.4, 0.9 * rows + 0.6), layout="constrained")
+    show_tiles(ax, tile(imgs.reshape(rows * s, 64), grid, GAP))
+    ax.set_xticks(np.arange(s) * (8 + GAP) + 3.5, [*map(str, range(1, s)), "current"], fontsize=9)
+    if classes is not None:
+        labels = [f"class {c}" for c in np.asarray(classes)[:rows]]
+        ax.set_yticks(np.arange(rows) * (8 + GAP) + 3.5, labels, fontsize=9)
     ax.set_xlabel(
         "states evenly spaced over relaxation + protocol (decoded voltages); last: current read-out"
     )
@@ -152,9 +138,60 @@ def generative_figures(
     panels["training digits: column = label"] = (split.x_train, split.y_train)
     files = {
         "samples.png": sample_panels(panels),
-        "trajectories.png": trajectories(model, snapshots, readout),
+        "trajectories.png": trajectories(model, snapshots, readout, classes=classes),
         "class_bank.png": class_bank(model),
     }
     for name, ax in files.items():
         save(ax, out / name)
     return list(files)
+
+
+def redraw_grids(out: Path) -> list[str]:
+    """Redraw samples.png and trajectories.png of a written generation in ``out`` from what it keeps
+    (samples.npz, metrics.json, model.npz), with no ngspice: the DDPM panel is sampled again from the
+    cached DDPM (results/digital) with the run's seed, the trajectories by the digital twin with it —
+    both deterministic. The twin's read-out must equal the saved one and the DDPM's Fréchet distance the
+    judged one (ValueError if not)."""
+    import json
+
+    from ..compare.digits import K_IMAGES
+    from ..digital.data import load_digits_split, unscale
+    from ..digital.ddpm import DDPM
+    from ..digital.quality import get_judge, quality
+    from ..paths import RESULTS
+    from . import generate
+    from .model import Model
+
+    out = Path(out)
+    m = json.loads((out / "metrics.json").read_text())
+    saved = np.load(out / "samples.npz")
+    classes = saved["twin_class"]
+    tw = generate.twin(
+        Model.load(out / "model.npz"), classes, m["seed"], generate.Protocol(**m["protocol"]), 9
+    )
+    if not np.array_equal(unscale(tw["current"]), saved["twin"]):
+        raise ValueError(f"{out}: the digital twin no longer reproduces the saved samples")
+    (cache,) = sorted((RESULTS / "digital").glob("ddpm_digits_*.npz"))
+    steps = max(r["steps"] for r in m["quality"] if r.get("method") == "ddpm")
+    ddpm = unscale(DDPM.load(cache).sample(K_IMAGES, steps, m["seed"], "ancestral")).astype(np.float32)
+    judged = next(r for r in m["quality"] if r.get("label") == f"ddpm_{steps}")
+    if not np.isclose(quality(ddpm, "ddpm")["frechet"], judged["frechet"], rtol=1e-9, atol=0):
+        raise ValueError(f"{out}: the cached DDPM no longer reproduces the judged DDPM samples")
+    split = load_digits_split()
+    names = {"spice": "SPICE (ngspice)", "twin": "digital twin", "transistor": "transistor level"}
+    panels = {
+        f"{names[k]}: requested class above each column": (saved[k], saved[f"{k}_class"])
+        for k in ("spice", "twin", "transistor")
+        if k in saved.files
+    }
+    panels[f"DDPM ({steps} steps): column = judge's label"] = (
+        ddpm,
+        get_judge().probabilities(ddpm).argmax(1),
+    )
+    panels["training digits: column = label"] = (split.x_train, split.y_train)
+    save(sample_panels(panels), out / "samples.png")
+    save(
+        trajectories(Model.load(out / "model.npz"), tw["snapshots"], tw["current"], classes=classes),
+        out / "trajectories.png",
+    )
+    return ["samples.png", "trajectories.png"]

@@ -128,6 +128,7 @@ class RunOutput:
     metrics: dict
     samples: np.ndarray  # (n, d) V, on the noise grid after burn-in
     sample_times_s: np.ndarray
+    cdfs: tuple = ()  # the exact marginal CDFs the run was judged by (after a DC reference), for figures
 
 
 def simulate(
@@ -239,7 +240,7 @@ def simulate(
         "passed": verdict(checks),
     }
     metrics["wall_s"] = time.perf_counter() - t0
-    return RunOutput(metrics=metrics, samples=samples, sample_times_s=times)
+    return RunOutput(metrics=metrics, samples=samples, sample_times_s=times, cdfs=tuple(cdfs))
 
 
 def verdict(checks: list) -> bool | None:

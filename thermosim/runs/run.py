@@ -67,10 +67,10 @@ def run_spec(spec, seed=None, out=None, plots=True, keep=False, quiet=False, sam
     res.metrics["spec_path"] = source
     if out is not None:
         hook = FAMILIES[spec.family].figures if plots else None
+        data = (res.metrics, res.samples, res.sample_times_s)
         write_outputs(
-            out, prep.netlist, f"{spec.name}.cir", res.metrics, res.samples, res.sample_times_s, plots, hook,
-            samples_file=samples,
-        )  # fmt: skip
+            out, prep.netlist, f"{spec.name}.cir", *data, plots, hook, samples_file=samples, cdfs=res.cdfs
+        )
     return Result.from_metrics(res.metrics, res.samples, res.sample_times_s, out)
 
 
@@ -112,6 +112,7 @@ def write_outputs(
     plots: bool,
     figures_hook=None,
     samples_file: str = "full",
+    cdfs=None,
 ) -> None:
     """Everything goes to a staging directory first, then replaces ``out`` in one rename.
 
@@ -138,7 +139,7 @@ def write_outputs(
         if plots:
             from ..plots import run_figures
 
-            metrics["figures"] = run_figures(metrics, samples, stage)
+            metrics["figures"] = run_figures(metrics, samples, stage, cdfs)
             if figures_hook is not None:  # the family's own figures
                 metrics["figures"] += figures_hook(metrics, samples, stage)
         atomic_write_json(stage / "metrics.json", metrics)
