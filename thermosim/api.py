@@ -241,14 +241,14 @@ def linalg(kind: str, **options) -> dict:
 def plot(result: Result, kind: str = "hist", ax=None):
     """One figure of a run on ``ax`` (a new one when None); returns the axes (an array for a grid).
 
-    kind: ``"hist"`` (each variable against its exact marginal), ``"cov"`` (measured / theory /
+    kind: ``"hist"`` (each variable against its exact marginal density), ``"cov"`` (measured / theory /
     difference in SE), ``"autocorr"`` (normalised autocorrelation of up to 4 variables), ``"energy"``
     (the energy table per sample), ``"trace"`` (the first 2000 samples in time) — the figures a written
     run saves (:func:`thermosim.plots.run_figure`).
     """
     from .plots import run_figure
 
-    return run_figure(kind, result.metrics, result.samples, result.times_s, ax=ax)
+    return run_figure(kind, result.metrics, result.samples, result.times_s, ax=ax, cdfs=result.cdfs or None)
 
 
 def init(family: str, name: str, folder: str | os.PathLike = ".") -> Path:

@@ -43,6 +43,9 @@ class Result:
     metrics: dict
     out: Path | None = None
     files: dict[str, Path] = field(default_factory=dict)
+    # the exact marginal CDFs of the variables where the law has them beyond its moments (quartic, cmos);
+    # in memory only (ts.plot draws their density), () for a Result read back from files
+    cdfs: tuple = field(default=(), repr=False)
 
     @property
     def passed(self) -> bool | None:
@@ -58,7 +61,7 @@ class Result:
 
     @classmethod
     def from_metrics(
-        cls, metrics: dict, samples: np.ndarray, times_s: np.ndarray, out: Path | None
+        cls, metrics: dict, samples: np.ndarray, times_s: np.ndarray, out: Path | None, cdfs=()
     ) -> Result:
         """Assemble a Result from a run's metrics dict and arrays (and the folder they were written to)."""
         cov = metrics.get("cov_theory")
@@ -80,6 +83,7 @@ class Result:
             metrics=metrics,
             out=None if out is None else Path(out),
             files=files,
+            cdfs=tuple(cdfs or ()),
         )
 
     def __repr__(self) -> str:

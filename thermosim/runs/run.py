@@ -71,7 +71,7 @@ def run_spec(spec, seed=None, out=None, plots=True, keep=False, quiet=False, sam
         write_outputs(
             out, prep.netlist, f"{spec.name}.cir", *data, plots, hook, samples_file=samples, cdfs=res.cdfs
         )
-    return Result.from_metrics(res.metrics, res.samples, res.sample_times_s, out)
+    return Result.from_metrics(res.metrics, res.samples, res.sample_times_s, out, cdfs=res.cdfs)
 
 
 def check_same_source(out: Path, name: str, source: str | None, samples: str = "full") -> None:
