@@ -1,10 +1,14 @@
 from __future__ import annotations
 
+import fcntl
 import json
 import os
+import pickle
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -13,12 +17,8 @@ ROOT = Path(__file__).resolve().parent.parent
 HAVE_NGSPICE = shutil.which("ngspice") is not None
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
-    # the tests that share the session's shipped runs go to one test process (xdist's loadgroup)
-    for item in items:
-        if "shipped_runs" in getattr(item, "fixturenames", ()):
-            item.add_marker(pytest.mark.xdist_group("shipped_runs"))
     # Simulator tests are skipped only when ngspice is truly absent; CI installs it, so there they run.
     if HAVE_NGSPICE:
         return
@@ -41,24 +41,94 @@ def thermosim(*args: str, cwd: Path | None = None, env: dict | None = None, time
     )
 
 
+class Once:
+    """Values computed once per test run, whichever test process asks first (the others wait and read it).
+
+    The test processes of one run share a folder; each value is a pickle there, written under an exclusive
+    lock on its own lock file. A process that dies while computing releases its lock (the kernel drops
+    it), so a waiting process then computes the value itself; a value whose computation raised is not
+    stored, so the next asker tries again and sees the same error.
+    """
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        folder.mkdir(parents=True, exist_ok=True)
+
+    def _path(self, key: str) -> Path:
+        return self.folder / f"{key}.pickle"
+
+    def _compute_locked(self, key: str, make: Callable[[], object]) -> object:
+        path = self._path(key)
+        if path.exists():
+            return pickle.loads(path.read_bytes())
+        value = make()
+        tmp = path.with_name(f".{path.name}.{os.getpid()}")
+        tmp.write_bytes(pickle.dumps(value))
+        tmp.replace(path)
+        return value
+
+    def get(self, key: str, make: Callable[[], object]) -> object:
+        with open(self.folder / f"{key}.lock", "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            return self._compute_locked(key, make)
+
+    def claim(self, key: str, make: Callable[[], object]) -> bool:
+        """Compute the value now unless it is stored or another process is computing it; True if stored."""
+        with open(self.folder / f"{key}.lock", "a") as lock:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return False
+            self._compute_locked(key, make)
+            return True
+
+    def get_all(self, makers: dict[str, Callable[[], object]], threads: int = 1) -> dict[str, object]:
+        """Every value of ``makers``; the work is shared with any other process asking at the same time
+        (each takes the values no one is computing yet, ``threads`` at a time), then waits for the rest."""
+        with ThreadPoolExecutor(max_workers=threads) as ex:
+            list(ex.map(lambda k: self.claim(k, makers[k]), makers))
+        return {k: self.get(k, makers[k]) for k in makers}
+
+
 @pytest.fixture(scope="session")
-def shipped_runs(tmp_path_factory):
-    """Each shipped spec run once through `thermosim run --json` (seeded as in its spec)."""
+def once(tmp_path_factory) -> Once:
+    """The run's :class:`Once` (its folder is shared by all test processes of the run)."""
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent  # each test process has its own base folder inside the run's
+    return Once(base / "once")
+
+
+SHIPPED = ("rc_single", "rc_pair_thermal", "gauss4", "spu8", "quartic1", "pbit", "ring2", "quartic_cmos")
+
+
+class ShippedRuns(Mapping):
+    """Each shipped spec run once through `thermosim run --json` (seeded as in its spec), on first use:
+    name → (exit code, the printed JSON, the output folder)."""
+
+    def __init__(self, once: Once):
+        self.once = once
+
+    def _run(self, name: str):
+        out = self.once.folder / "shipped" / name
+        p = thermosim("run", name, "--json", "--out", str(out))
+        assert p.returncode in (0, 1), p.stderr
+        return p.returncode, json.loads(p.stdout), out
+
+    def __getitem__(self, name: str):
+        if name not in SHIPPED:
+            raise KeyError(name)
+        return self.once.get(f"shipped_{name}", lambda: self._run(name))
+
+    def __iter__(self) -> Iterable[str]:
+        return iter(SHIPPED)
+
+    def __len__(self) -> int:
+        return len(SHIPPED)
+
+
+@pytest.fixture(scope="session")
+def shipped_runs(once):
     if not HAVE_NGSPICE:
         pytest.skip("ngspice is not installed")
-    out = tmp_path_factory.mktemp("shipped")
-    runs = {}
-    for name in (
-        "rc_single",
-        "rc_pair_thermal",
-        "gauss4",
-        "spu8",
-        "quartic1",
-        "pbit",
-        "ring2",
-        "quartic_cmos",
-    ):
-        p = thermosim("run", name, "--json", "--out", str(out / name))
-        assert p.returncode in (0, 1), p.stderr
-        runs[name] = (p.returncode, json.loads(p.stdout), out / name)
-    return runs
+    return ShippedRuns(once)

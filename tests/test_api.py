@@ -18,8 +18,6 @@ import thermosim as ts
 from tests.conftest import ROOT
 from thermosim.physics import K_B
 
-pytestmark = pytest.mark.xdist_group("api")
-
 
 def test_import_is_cheap_and_lists_the_api():
     code = (

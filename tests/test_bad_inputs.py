@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import shutil
 import tomllib
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -55,8 +54,9 @@ def run_case(case: dict, root: Path) -> dict:
 
 
 @pytest.fixture(scope="session")
-def corpus_runs(request, tmp_path_factory):
-    """Every selected case, run concurrently (one subprocess each, as many at a time as there are cores).
+def corpus_runs(request, once):
+    """Every selected case, run once per test run (one subprocess each, two at a time in each test
+    process; the processes of the run share the cases between them).
 
     Each case is a whole `thermosim` process of ~0.4 s, mostly imports: running them side by side
     keeps the corpus cheap as it grows.
@@ -67,9 +67,10 @@ def corpus_runs(request, tmp_path_factory):
         if hasattr(item, "callspec") and "case" in item.callspec.params
     }
     todo = [c for c in CASES if c["id"] in wanted and (HAVE_NGSPICE or not c.get("ngspice"))]
-    root = tmp_path_factory.mktemp("corpus")
-    with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as ex:
-        return dict(zip([c["id"] for c in todo], ex.map(lambda c: run_case(c, root), todo), strict=True))
+    root = once.folder / "corpus"
+    makers = {f"corpus_{c['id']}": (lambda c=c: run_case(c, root)) for c in todo}
+    runs = once.get_all(makers, threads=2)
+    return {c["id"]: runs[f"corpus_{c['id']}"] for c in todo}
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])

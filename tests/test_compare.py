@@ -12,7 +12,8 @@ import json
 import numpy as np
 import pytest
 
-from tests.conftest import thermosim
+from tests.conftest import ROOT, thermosim
+from thermosim.compare import digits, gaussian
 from thermosim.digital.energy import J_PER_MAC_45NM, digital_energy_rows, mlp_macs, prl_baseline
 
 
@@ -33,12 +34,38 @@ def test_digital_energy_lines():
     assert "Horowitz" in rows[0]["source"] and "nominal" in rows[2]["source"]
 
 
+@pytest.mark.slow
 @pytest.mark.ngspice
 def test_compare_json_rows(tmp_path):
-    """The whole command (DDPMs from the committed cache in results/digital; ngspice runs the circuits)."""
+    """The whole command at its shipped sizes (DDPMs from the committed cache in results/digital; ngspice
+    runs the circuits). The same checks run by default at reduced sizes: test_compare_at_reduced_size."""
     p = thermosim("compare", "--json", "--out", str(tmp_path / "c"), timeout=900)
     assert p.returncode == 0, p.stderr[-2000:]
-    out = json.loads(p.stdout)
+    check_compare(json.loads(p.stdout), tmp_path / "c", digits.K_IMAGES)
+
+
+@pytest.mark.ngspice
+def test_compare_at_reduced_size(tmp_path, monkeypatch):
+    """`thermosim compare` as the command runs it (the API, then the command's JSON), with fewer images
+    (120, not 360) and Gaussian-task circuits run for ≈ 1 500 rather than 6 000 independent samples, and
+    1 000 DDPM draws per setting rather than 5 000. The exact and thermox samplers keep their 20 000 draws
+    (the cached Gaussian DDPMs are keyed on them). Every statistical check below is k standard errors of
+    the run's own effective sample size, so a shorter run widens the bands by √4 and keeps them exact."""
+    import io
+
+    from thermosim import api
+
+    monkeypatch.chdir(ROOT)  # the committed DDPM cache: results/digital
+    monkeypatch.setattr(digits, "K_IMAGES", 120)
+    monkeypatch.setattr(gaussian, "CIRCUIT_ESS", 1500)
+    monkeypatch.setattr(gaussian, "N_DDPM", 1000)
+    result = api.compare(tmp_path / "c", seed=0, log=io.StringIO())
+    out = json.loads(json.dumps({**result, "rows": digits.json_rows(result)}, default=str))
+    check_compare(out, tmp_path / "c", 120)
+
+
+def check_compare(out: dict, folder, k_images: int) -> None:
+    """What `thermosim compare --json` must print and write (``k_images`` images per generator)."""
     rows = {(r["method"], r["steps"]): r for r in out["rows"]}
     # the documented --json row keys (issue: "method, steps, recognisable, class_shares, ...")
     keys = set("method steps recognisable class_shares coverage_entropy frechet nn_train_dist".split())
@@ -53,12 +80,12 @@ def test_compare_json_rows(tmp_path):
             assert len(r["class_shares"]) == 10 and abs(sum(r["class_shares"]) - 1) < 1e-9
             assert r["energy_per_sample_J"] == pytest.approx(steps * 385_024 * J_PER_MAC_45NM)
     assert ("gaussian_circuit", None) in rows and ("gaussian_fit_cholesky", None) in rows
-    files = {f.name for f in (tmp_path / "c").iterdir()}
+    files = {f.name for f in folder.iterdir()}
     assert {"samples.png", "quality_vs_energy.png", "gaussian_vs_energy.png", "samples.npz"} <= files
-    with np.load(tmp_path / "c" / "samples.npz") as npz:
+    with np.load(folder / "samples.npz") as npz:
         assert sorted(npz.files) == ["ddpm_10", "ddpm_200", "ddpm_50"]
         for name in npz.files:
-            assert npz[name].shape == (360, 64) and 0 <= npz[name].min() and npz[name].max() <= 16
+            assert npz[name].shape == (k_images, 64) and 0 <= npz[name].min() and npz[name].max() <= 16
     assert out["prl_check"]["ratio"] == pytest.approx(1.8e11, rel=0.01)
     # the Gaussian tasks: exact samplers agree with the law, thermox only where the drift is normal
     tasks = {t["task"]: t for t in out["gaussian_tasks"]}

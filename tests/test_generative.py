@@ -316,10 +316,19 @@ def test_staged_circuit_and_its_current_read_out(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def tiny_model(tmp_path_factory):
+def tiny_model(tmp_path_factory, once):
+    """A one-epoch model of 30 digits, trained once per test run; each module gets its own copy (tests
+    write samples and figures beside it)."""
+    import shutil
+
+    def train_once():
+        out = once.folder / "tiny_model"
+        argv = ["train", "digits", "--limit", "30", "--epochs", "1", "--stages", "2", "--out", str(out)]
+        assert main([*argv, "--json"]) == 0
+        return out
+
     out = tmp_path_factory.mktemp("gen")
-    argv = ["train", "digits", "--limit", "30", "--epochs", "1", "--stages", "2", "--out", str(out), "--json"]
-    assert main(argv) == 0
+    shutil.copytree(once.get("generative_tiny_model", train_once), out, dirs_exist_ok=True)
     return out
 
 

@@ -13,7 +13,7 @@ import pytest
 
 from tests.conftest import ROOT
 
-pytestmark = [pytest.mark.ngspice, pytest.mark.xdist_group("packaging")]
+pytestmark = pytest.mark.ngspice
 
 
 def test_pip_install_then_run_from_another_folder(tmp_path):

@@ -159,11 +159,11 @@ def test_missing_dask_is_a_clear_error(monkeypatch):
 
 @pytest.mark.ngspice
 def test_kill_9_then_resume_loses_and_repeats_nothing(tmp_path):
-    # 6 points of ~0.5 s each on one worker; kill the whole process group once 2 points are written
+    # 6 points of ~0.15 s each on one worker; kill the whole process group once 2 points are written
     p = write_sweep(
         tmp_path / "s.toml",
         replicas=1,
-        set={"sim.t_stop_s": 0.1},
+        set={"sim.t_stop_s": 0.03},
         axes=[{"key": "circuit.temperature_k", "values": [100.0 * (i + 1) for i in range(6)]}],
     )
     out = tmp_path / "o"
