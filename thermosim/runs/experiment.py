@@ -173,6 +173,7 @@ def simulate(
             log=err.log,
             ngspice_message=err.ngspice_message,
         ) from None
+    t_analysis = time.perf_counter()
     t = res.plot["time"]
     x = np.column_stack([res.plot[v] for v in built.variables])
     samples, k, alignment = grid_samples(t, x, prep.noise_step_s, prep.burn_in_s)
@@ -239,6 +240,15 @@ def simulate(
         "passed": verdict(checks),
     }
     metrics["wall_s"] = time.perf_counter() - t0
+    # where the wall time went (docs/development.md, "Engine overhead"); run_spec adds start-up and writing
+    metrics["timing_s"] = {
+        "prepare": t_analysis - t0 - res.wall_s - res.read_s,  # DC reference, netlist, pipes, clean-up
+        "ngspice": res.wall_s,
+        "read": res.read_s,
+        "analysis": time.perf_counter() - t_analysis,
+        "ngspice_cpu": res.cpu_s,
+        "noise_cpu": res.noise_cpu_s,
+    }
     return RunOutput(metrics=metrics, samples=samples, sample_times_s=times)
 
 

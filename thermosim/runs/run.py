@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
 import re
+import resource
 import shutil
 import sys
 import tempfile
@@ -37,6 +39,7 @@ def run_spec(spec, seed=None, out=None, plots=True, keep=False, quiet=False, sam
     ``out=None`` keeps the run in memory (nothing written). The command line passes results/<name>.
     ``samples``: what samples.npz holds (:data:`SAMPLES`).
     """
+    t0, started = time.perf_counter(), process_age_s()
     seed = spec.sim.seed if seed is None else seed
     source = str(Path(spec.path).resolve()) if spec.path is not None else None
     prep = prepare(spec)
@@ -61,7 +64,11 @@ def run_spec(spec, seed=None, out=None, plots=True, keep=False, quiet=False, sam
         leave=False,
         disable=quiet or not sys.stderr.isatty(),
     ) as bar:
+        t_sim = time.perf_counter()
         res = simulate(prep, seed, run_dir, keep=keep, progress=lambda n: bar.update(max(0, n - bar.n)))
+    timing = res.metrics["timing_s"]
+    timing["start"] = started  # interpreter, imports, arguments, the spec: before run_spec was called
+    timing["prepare"] += t_sim - t0
     if keep:
         res.metrics["run_dir"] = str(run_dir)
     res.metrics["spec_path"] = source
@@ -71,7 +78,25 @@ def run_spec(spec, seed=None, out=None, plots=True, keep=False, quiet=False, sam
             out, prep.netlist, f"{spec.name}.cir", res.metrics, res.samples, res.sample_times_s, plots, hook,
             samples_file=samples,
         )  # fmt: skip
+    else:
+        stamp_cpu(res.metrics)
     return Result.from_metrics(res.metrics, res.samples, res.sample_times_s, out)
+
+
+def process_age_s() -> float | None:
+    """Seconds since this process started (Linux: /proc/self/stat, 10 ms ticks), or None elsewhere."""
+    try:
+        fields = Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()
+        age = time.clock_gettime(time.CLOCK_BOOTTIME) - int(fields[19]) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, AttributeError):
+        return None
+    return age if age >= 0 else None
+
+
+def stamp_cpu(metrics: dict) -> None:
+    """The CPU seconds this process has used so far (every thread: imports, noise, analysis, writing)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    metrics["timing_s"]["python_cpu"] = usage.ru_utime + usage.ru_stime
 
 
 def check_same_source(out: Path, name: str, source: str | None, samples: str = "full") -> None:
@@ -121,6 +146,7 @@ def write_outputs(
     directory and raises OSError naming ``out``: the previous results, if any, are left as they were.
     ``samples_file``: "full" (every sample), "thin" (every k-th, ≤ ~10 MB) or "none" (no samples.npz).
     """
+    t0 = time.perf_counter()
     check_same_source(out, metrics["circuit"], metrics.get("spec_path"), samples_file)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -141,6 +167,9 @@ def write_outputs(
             metrics["figures"] = run_figures(metrics, samples, stage)
             if figures_hook is not None:  # the family's own figures
                 metrics["figures"] += figures_hook(metrics, samples, stage)
+        if "timing_s" in metrics:  # all but this file and the rename (milliseconds)
+            metrics["timing_s"]["write"] = time.perf_counter() - t0
+            stamp_cpu(metrics)
         atomic_write_json(stage / "metrics.json", metrics)
         replace_dir(stage, out)
     except OSError as err:
