@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
@@ -15,7 +16,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-from tqdm import tqdm
 
 from ..analysis.gaussian import compare_gaussian
 from ..analysis.stats import resample_uniform
@@ -24,7 +24,7 @@ from ..results import atomic_savez, atomic_write_json, atomic_write_text, check_
 from ..spice.foreign import prepare_foreign
 from ..spice.guard import check_netlist
 from ..spice.parse import probe_name
-from ..spice.runner import ngspice_version, run_netlist
+from ..spice.runner import ngspice_version, require_ngspice, run_netlist
 from .experiment import prepare, simulate
 from .result import Result
 
@@ -43,7 +43,7 @@ def run_spec(spec, seed=None, out=None, plots=True, keep=False, quiet=False, sam
     seed = spec.sim.seed if seed is None else seed
     source = str(Path(spec.path).resolve()) if spec.path is not None else None
     prep = prepare(spec)
-    ngspice_version()  # fail before any output when ngspice is missing
+    require_ngspice()  # fail before any output when ngspice is missing
     if out is not None:
         out = check_output_dir(Path(out))  # before minutes of simulation
         check_same_source(out, spec.name, source, samples)
@@ -56,16 +56,11 @@ def run_spec(spec, seed=None, out=None, plots=True, keep=False, quiet=False, sam
     run_dir = Path(tempfile.mkdtemp(prefix=f"thermosim-{spec.name}-"))
 
     # a bar on a terminal only; logs and pipes get the start line above and the summary
-    with tqdm(
-        total=prep.n_steps + 3,
-        unit="step",
-        unit_scale=True,
-        desc=spec.name,
-        leave=False,
-        disable=quiet or not sys.stderr.isatty(),
-    ) as bar:
+    show = not quiet and sys.stderr.isatty()
+    with _bar(spec.name, prep.n_steps + 3) if show else contextlib.nullcontext() as bar:
         t_sim = time.perf_counter()
-        res = simulate(prep, seed, run_dir, keep=keep, progress=lambda n: bar.update(max(0, n - bar.n)))
+        progress = (lambda n: bar.update(max(0, n - bar.n))) if show else None
+        res = simulate(prep, seed, run_dir, keep=keep, progress=progress)
     timing = res.metrics["timing_s"]
     timing["start"] = started  # interpreter, imports, arguments, the spec: before run_spec was called
     timing["prepare"] += t_sim - t0
@@ -81,6 +76,12 @@ def run_spec(spec, seed=None, out=None, plots=True, keep=False, quiet=False, sam
     else:
         stamp_cpu(res.metrics)
     return Result.from_metrics(res.metrics, res.samples, res.sample_times_s, out)
+
+
+def _bar(name: str, total: int):
+    from tqdm import tqdm  # loaded only for a terminal
+
+    return tqdm(total=total, unit="step", unit_scale=True, desc=name, leave=False)
 
 
 def process_age_s() -> float | None:

@@ -83,6 +83,19 @@ def ngspice_version() -> str:
     return m.group(1) if m else "unknown"
 
 
+def require_ngspice() -> str:
+    """The ngspice executable; raises SpiceError saying how to install it when there is none. Starts no
+    process (:func:`ngspice_version` does: a run asks it while its own ngspice runs)."""
+    return _ngspice()
+
+
+def _version_meanwhile() -> None:
+    try:
+        ngspice_version()
+    except Exception:  # noqa: BLE001 - asked again, and reported, where the version is used
+        pass
+
+
 def _ngspice() -> str:
     exe = shutil.which(os.environ.get("THERMOSIM_NGSPICE", "ngspice"))
     if exe is None:
@@ -148,6 +161,8 @@ def run_netlist(
             )
             if writer:
                 writer.start()
+            if ngspice_version.cache_info().currsize == 0:  # a process start, overlapped with the run
+                threading.Thread(target=_version_meanwhile, daemon=True).start()
             # a timer kills on timeout; a plain blocking wait avoids Popen.wait(timeout)'s polling sleeps
             timer = threading.Timer(timeout_s, proc.kill)
             timer.daemon = True
