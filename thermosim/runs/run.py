@@ -39,7 +39,7 @@ def run_spec(spec, seed=None, out=None, plots=True, keep=False, quiet=False, sam
     ``out=None`` keeps the run in memory (nothing written). The command line passes results/<name>.
     ``samples``: what samples.npz holds (:data:`SAMPLES`).
     """
-    t0, started = time.perf_counter(), process_age_s()
+    t0, started = time.perf_counter(), _start_up_s()
     seed = spec.sim.seed if seed is None else seed
     source = str(Path(spec.path).resolve()) if spec.path is not None else None
     prep = prepare(spec)
@@ -82,6 +82,18 @@ def _bar(name: str, total: int):
     from tqdm import tqdm  # loaded only for a terminal
 
     return tqdm(total=total, unit="step", unit_scale=True, desc=name, leave=False)
+
+
+_FIRST_RUN = [True]
+
+
+def _start_up_s() -> float | None:
+    """The process's age at its first run (its start-up: interpreter, imports, arguments); None for any
+    later run in the same process (the demo, a notebook), whose age says nothing about this run."""
+    if not _FIRST_RUN[0]:
+        return None
+    _FIRST_RUN[0] = False
+    return process_age_s()
 
 
 def process_age_s() -> float | None:
