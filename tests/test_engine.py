@@ -6,6 +6,7 @@ Tolerances are statistical: each run's standard errors come from its integrated 
 
 from __future__ import annotations
 
+import json
 import os
 
 import numpy as np
@@ -311,3 +312,38 @@ def test_passive_circuits_draw_no_supply_power(shipped_runs):
         m = shipped_runs[name][1]
         assert m["supply_power_w"] == 0.0 and m["supply_power_by_source_w"] == {}, name
         assert m["supply_energy_per_sample_j"] == 0.0
+
+
+# wall seconds of each phase of a run, then CPU seconds
+TIMING = {
+    "start",
+    "prepare",
+    "ngspice",
+    "read",
+    "analysis",
+    "write",
+    "python_cpu",
+    "noise_cpu",
+    "ngspice_cpu",
+}
+
+
+def test_a_run_records_where_its_time_went(shipped_runs):
+    _, m, folder = shipped_runs["rc_single"]
+    assert set(m["timing_s"]) == TIMING
+    assert all(isinstance(v, float) and v >= 0 for v in m["timing_s"].values()), m["timing_s"]
+    assert json.loads((folder / "metrics.json").read_text())["timing_s"] == m["timing_s"]
+
+
+def test_bench_engine_json_gives_the_ratios_and_the_breakdown():
+    from tests.conftest import thermosim
+    from thermosim.bench import CPU, PHASES
+
+    p = thermosim("bench", "engine", "--repeats", "1", "--t-stop", "0.002", "--json")
+    assert p.returncode == 0, p.stderr
+    f = json.loads(p.stdout)
+    for key in ("thermosim_run_s", "ngspice_s", "wall_over_ngspice", "thermosim_cpu_s", "cpu_over_ngspice"):
+        assert isinstance(f[key], float) and f[key] > 0, key
+    assert f["repeats"] == 1 and f["spec"] == "rc_single" and len(f["load_average_1min"]) == 2
+    assert list(f["breakdown_s"]) == [*PHASES, *CPU]
+    assert all(isinstance(v, float) for v in f["breakdown_s"].values()), f["breakdown_s"]

@@ -279,12 +279,16 @@ def ks_check(name: str, x: np.ndarray, cdf, tau_int: float) -> Check:
 
     The series is thinned to every ⌈2·tau_int⌉-th sample (≈ independent, n of them); the check passes
     when D ≤ 1.82/√n, the asymptotic two-sided 0.27 % point — the same false-alarm rate as a 3-SE test.
+    D = max(D⁺, D⁻) with D⁺ = maxᵢ (i/n − F(x₍ᵢ₎)), D⁻ = maxᵢ (F(x₍ᵢ₎) − (i−1)/n): the arithmetic of
+    ``scipy.stats.kstest(x, cdf).statistic``, same bits, without importing scipy.stats (~0.4 s) or
+    computing a p-value nobody reads. Cost O(n log n).
     """
-    from scipy.stats import kstest
-
-    sub = np.asarray(x, dtype=float)[:: max(1, math.ceil(2 * tau_int))]
-    d = float(kstest(sub, cdf).statistic)
-    return check(name, d, 0.0, 1 / math.sqrt(len(sub)), 1.82)
+    sub = np.sort(np.asarray(x, dtype=float)[:: max(1, math.ceil(2 * tau_int))])
+    n = len(sub)
+    f = cdf(sub)
+    d_plus, d_minus = np.max(np.arange(1.0, n + 1) / n - f), np.max(f - np.arange(0.0, n) / n)
+    d = float(d_plus if d_plus > d_minus else d_minus)
+    return check(name, d, 0.0, 1 / math.sqrt(n), 1.82)
 
 
 def ess_summary(x: np.ndarray, dt: float, cpu_s: float | None = None, thin: int = 1) -> dict:

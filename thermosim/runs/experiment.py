@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import math
 import re
+import threading
 import time
 import warnings
 from collections.abc import Callable
@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from scipy.stats import norm
 from threadpoolctl import threadpool_limits
 
 from .. import __version__
@@ -174,6 +173,7 @@ def simulate(
             log=err.log,
             ngspice_message=err.ngspice_message,
         ) from None
+    t_analysis = time.perf_counter()
     t = res.plot["time"]
     x = np.column_stack([res.plot[v] for v in built.variables])
     samples, k, alignment = grid_samples(t, x, prep.noise_step_s, prep.burn_in_s)
@@ -184,6 +184,11 @@ def simulate(
     # short for its autocorrelation time, ...) are recorded with the result instead of printed mid-run.
     with warnings.catch_warnings(record=True) as caught, threadpool_limits(limits=1, user_api="blas"):
         warnings.simplefilter("always")
+        # the hash and the marginal distances (sorts) on a second core while this one runs the moments
+        # and autocorrelations (FFTs): numpy lets go of the GIL in both, and each result is what one
+        # thread would compute, bit for bit
+        digest = _Background(_sha256, samples)
+        marginal = _Background(marginal_distances, samples, mean_theory, cov_theory, cdfs)
         metrics, checks = compare_gaussian(
             samples, prep.noise_step_s, mean_theory, cov_theory, names, thin=thin
         )
@@ -202,7 +207,9 @@ def simulate(
         family_metrics.setdefault("independent_samples", metrics["n_eff"])
         family_metrics.update(supply_metrics(built, res.plot, prep.burn_in_s, family_metrics))
         times = k * prep.noise_step_s
-        family_metrics.update(distribution_metrics(samples, mean_theory, cov_theory, cdfs, metrics, thin))
+        family_metrics.update(
+            distribution_metrics(samples, mean_theory, cov_theory, cdfs, metrics, thin, marginal.result())
+        )
         family_metrics["energy"] = energy_rows(
             spec, built, samples, times, mean_theory, cov_theory, potential, family_metrics
         )
@@ -233,13 +240,22 @@ def simulate(
         "variables": names,
         **metrics,
         "mean_theory": np.asarray(mean_theory).tolist() if metrics["var_theory"] else None,
-        "samples_sha256": hashlib.sha256(np.ascontiguousarray(samples, "<f8").tobytes()).hexdigest(),
+        "samples_sha256": digest.result(),
         **family_metrics,
         "info": built.info,
         "checks": [c.to_dict() for c in checks],
         "passed": verdict(checks),
     }
     metrics["wall_s"] = time.perf_counter() - t0
+    # where the wall time went (docs/development.md, "Engine overhead"); run_spec adds start-up and writing
+    metrics["timing_s"] = {
+        "prepare": t_analysis - t0 - res.wall_s - res.read_s,  # DC reference, netlist, pipes, clean-up
+        "ngspice": res.wall_s,
+        "read": res.read_s,
+        "analysis": time.perf_counter() - t_analysis,
+        "ngspice_cpu": res.cpu_s,
+        "noise_cpu": res.noise_cpu_s,
+    }
     return RunOutput(metrics=metrics, samples=samples, sample_times_s=times, cdfs=tuple(cdfs))
 
 
@@ -260,29 +276,67 @@ def simulate_scratch(prep: Prepared, seed: int | None = None) -> RunOutput:
 
 
 def distribution_metrics(
-    samples: np.ndarray, mean_theory, cov_theory, cdfs, metrics: dict, thin: int
+    samples: np.ndarray, mean_theory, cov_theory, cdfs, metrics: dict, thin: int, marginal=None
 ) -> dict:
     """Distances of the samples from the exact law, where there is one: Gaussian KL (with its expected
-    size from n_eff), and per variable the histogram KL and Wasserstein-1 against the exact marginal."""
-    known = bool(np.all(np.isfinite(cov_theory)) and np.all(np.isfinite(mean_theory)))
-    if not known:
+    size from n_eff), and per variable the histogram KL and Wasserstein-1 against the exact marginal
+    (``marginal``: those already computed by :func:`marginal_distances`)."""
+    if not _known(mean_theory, cov_theory):
         return {}
-    sd = np.sqrt(np.diag(cov_theory))
-    marginals = [
-        cdfs[i]
-        if i < len(cdfs) and cdfs[i] is not None
-        else functools.partial(norm.cdf, loc=mean_theory[i], scale=sd[i])
-        for i in range(samples.shape[1])
-    ]
     out = {}
     d = samples.shape[1]
     if metrics["n_eff"] > 10 * d:  # a sample covariance far from singular
         kl = distances.sample_gaussian_kl(samples, mean_theory, cov_theory, thin=thin)
         out = {"gaussian_kl": kl["kl"], "gaussian_kl_expected": kl["kl_expected"]}
-    return out | {
-        "hist_kl": distances.marginal_hist_kl(samples, marginals).tolist(),
-        "wasserstein1": distances.wasserstein1(samples, marginals).tolist(),
+    if marginal is None:
+        marginal = marginal_distances(samples, mean_theory, cov_theory, cdfs)
+    return out | marginal
+
+
+def marginal_distances(samples: np.ndarray, mean_theory, cov_theory, cdfs) -> dict:
+    """Per variable the histogram KL and Wasserstein-1 against the exact marginal (a family's CDF, else
+    the normal one of the theory's moments); {} without an exact law. Sorts each column once."""
+    if not _known(mean_theory, cov_theory):
+        return {}
+    sd = np.sqrt(np.diag(cov_theory))
+    marginals = [
+        cdfs[i] if i < len(cdfs) and cdfs[i] is not None else distances.normal_cdf(mean_theory[i], sd[i])
+        for i in range(samples.shape[1])
+    ]
+    ordered = np.sort(samples, axis=0)  # both distances need sorted columns (and ignore the order)
+    return {
+        "hist_kl": distances.marginal_hist_kl(ordered, marginals).tolist(),
+        "wasserstein1": distances.wasserstein1(ordered, marginals).tolist(),
     }
+
+
+def _known(mean_theory, cov_theory) -> bool:
+    return bool(np.all(np.isfinite(cov_theory)) and np.all(np.isfinite(mean_theory)))
+
+
+def _sha256(samples: np.ndarray) -> str:
+    return hashlib.sha256(np.ascontiguousarray(samples, "<f8")).hexdigest()
+
+
+class _Background(threading.Thread):
+    """``f(*args)`` in a thread started at once; :meth:`result` waits for it (and raises what it raised)."""
+
+    def __init__(self, f, *args) -> None:
+        super().__init__(name="thermosim-analysis", daemon=True)
+        self._call, self._out, self._err = (f, args), None, None
+        self.start()
+
+    def run(self) -> None:
+        try:
+            self._out = self._call[0](*self._call[1])
+        except BaseException as err:  # noqa: BLE001 - handed to the caller by result()
+            self._err = err
+
+    def result(self):
+        self.join()
+        if self._err is not None:
+            raise self._err
+        return self._out
 
 
 def energy_rows(

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
+import os
 import re
+import resource
 import shutil
 import sys
 import tempfile
@@ -13,7 +16,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-from tqdm import tqdm
 
 from ..analysis.gaussian import compare_gaussian
 from ..analysis.stats import resample_uniform
@@ -22,7 +24,7 @@ from ..results import atomic_savez, atomic_write_json, atomic_write_text, check_
 from ..spice.foreign import prepare_foreign
 from ..spice.guard import check_netlist
 from ..spice.parse import probe_name
-from ..spice.runner import ngspice_version, run_netlist
+from ..spice.runner import ngspice_version, require_ngspice, run_netlist
 from .experiment import prepare, simulate
 from .result import Result
 
@@ -37,10 +39,11 @@ def run_spec(spec, seed=None, out=None, plots=True, keep=False, quiet=False, sam
     ``out=None`` keeps the run in memory (nothing written). The command line passes results/<name>.
     ``samples``: what samples.npz holds (:data:`SAMPLES`).
     """
+    t0, started = time.perf_counter(), _start_up_s()
     seed = spec.sim.seed if seed is None else seed
     source = str(Path(spec.path).resolve()) if spec.path is not None else None
     prep = prepare(spec)
-    ngspice_version()  # fail before any output when ngspice is missing
+    require_ngspice()  # fail before any output when ngspice is missing
     if out is not None:
         out = check_output_dir(Path(out))  # before minutes of simulation
         check_same_source(out, spec.name, source, samples)
@@ -53,15 +56,14 @@ def run_spec(spec, seed=None, out=None, plots=True, keep=False, quiet=False, sam
     run_dir = Path(tempfile.mkdtemp(prefix=f"thermosim-{spec.name}-"))
 
     # a bar on a terminal only; logs and pipes get the start line above and the summary
-    with tqdm(
-        total=prep.n_steps + 3,
-        unit="step",
-        unit_scale=True,
-        desc=spec.name,
-        leave=False,
-        disable=quiet or not sys.stderr.isatty(),
-    ) as bar:
-        res = simulate(prep, seed, run_dir, keep=keep, progress=lambda n: bar.update(max(0, n - bar.n)))
+    show = not quiet and sys.stderr.isatty()
+    with _bar(spec.name, prep.n_steps + 3) if show else contextlib.nullcontext() as bar:
+        t_sim = time.perf_counter()
+        progress = (lambda n: bar.update(max(0, n - bar.n))) if show else None
+        res = simulate(prep, seed, run_dir, keep=keep, progress=progress)
+    timing = res.metrics["timing_s"]
+    timing["start"] = started  # interpreter, imports, arguments, the spec: before run_spec was called
+    timing["prepare"] += t_sim - t0
     if keep:
         res.metrics["run_dir"] = str(run_dir)
     res.metrics["spec_path"] = source
@@ -71,7 +73,43 @@ def run_spec(spec, seed=None, out=None, plots=True, keep=False, quiet=False, sam
         write_outputs(
             out, prep.netlist, f"{spec.name}.cir", *data, plots, hook, samples_file=samples, cdfs=res.cdfs
         )
+    else:
+        stamp_cpu(res.metrics)
     return Result.from_metrics(res.metrics, res.samples, res.sample_times_s, out, cdfs=res.cdfs)
+
+
+def _bar(name: str, total: int):
+    from tqdm import tqdm  # loaded only for a terminal
+
+    return tqdm(total=total, unit="step", unit_scale=True, desc=name, leave=False)
+
+
+_FIRST_RUN = [True]
+
+
+def _start_up_s() -> float | None:
+    """The process's age at its first run (its start-up: interpreter, imports, arguments); None for any
+    later run in the same process (the demo, a notebook), whose age says nothing about this run."""
+    if not _FIRST_RUN[0]:
+        return None
+    _FIRST_RUN[0] = False
+    return process_age_s()
+
+
+def process_age_s() -> float | None:
+    """Seconds since this process started (Linux: /proc/self/stat, 10 ms ticks), or None elsewhere."""
+    try:
+        fields = Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()
+        age = time.clock_gettime(time.CLOCK_BOOTTIME) - int(fields[19]) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, AttributeError):
+        return None
+    return age if age >= 0 else None
+
+
+def stamp_cpu(metrics: dict) -> None:
+    """The CPU seconds this process has used so far (every thread: imports, noise, analysis, writing)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    metrics["timing_s"]["python_cpu"] = usage.ru_utime + usage.ru_stime
 
 
 def check_same_source(out: Path, name: str, source: str | None, samples: str = "full") -> None:
@@ -122,6 +160,7 @@ def write_outputs(
     directory and raises OSError naming ``out``: the previous results, if any, are left as they were.
     ``samples_file``: "full" (every sample), "thin" (every k-th, ≤ ~10 MB) or "none" (no samples.npz).
     """
+    t0 = time.perf_counter()
     check_same_source(out, metrics["circuit"], metrics.get("spec_path"), samples_file)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -142,6 +181,9 @@ def write_outputs(
             metrics["figures"] = run_figures(metrics, samples, stage, cdfs)
             if figures_hook is not None:  # the family's own figures
                 metrics["figures"] += figures_hook(metrics, samples, stage)
+        if "timing_s" in metrics:  # all but this file and the rename (milliseconds)
+            metrics["timing_s"]["write"] = time.perf_counter() - t0
+            stamp_cpu(metrics)
         atomic_write_json(stage / "metrics.json", metrics)
         replace_dir(stage, out)
     except OSError as err:

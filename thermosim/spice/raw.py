@@ -32,6 +32,7 @@ from thermosim.spice.errors import SpiceError
 __all__ = ["RawPlot", "read_raw", "read_tran"]
 
 _MAX_HEADER_LINE = 65536  # a longer "line" means we are not reading a raw-file header
+READ_CHUNK = 1 << 15  # points read and transposed at a time (a few hundred kB for a few vectors)
 
 
 @dataclass(frozen=True, eq=False)
@@ -179,11 +180,19 @@ def _read_plot(f: BinaryIO, header: _Header, available: int, path: Path) -> RawP
     unfinished = header.n_points == 0 and available > 0 and not f.read(6).startswith(b"Title:")
     f.seek(start)
     n = _points_to_read(header, available, row_bytes, unfinished, path)
-    block = np.fromfile(f, dtype=dtype, count=n * n_vars).reshape(n, n_vars)
+    native = np.complex128 if header.is_complex else np.float64
+    # point-major rows in chunks, each transposed into one contiguous array per vector: a cache-sized
+    # buffer instead of a second copy of the whole block (1e7 points: 160 MB less, half the time)
+    vectors = np.empty((n_vars, n), dtype=native)
+    buf = np.empty((min(n, READ_CHUNK), n_vars), dtype=dtype)
+    for start in range(0, n, READ_CHUNK):
+        rows = buf[: min(READ_CHUNK, n - start)]
+        if f.readinto(rows.reshape(-1).view(np.uint8)) != rows.nbytes:
+            raise SpiceError(f"raw file {path} is truncated: it shrank while it was read")
+        vectors[:, start : start + len(rows)] = rows.T
     if unfinished:
         f.seek(0, os.SEEK_END)  # an unfinished plot is the last one written; skip any partial row
-    native = np.complex128 if header.is_complex else np.float64
-    data = {name: np.ascontiguousarray(block[:, i], dtype=native) for i, name in enumerate(header.names)}
+    data = dict(zip(header.names, vectors, strict=True))
     return RawPlot(
         title=header.fields.get("title", ""),
         date=header.fields.get("date", ""),

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 import os
-import queue
 import re
 import resource
 import shutil
@@ -23,6 +22,7 @@ from functools import cache
 from pathlib import Path
 
 from .errors import SpiceError, timestep_message
+from .feeder import NoiseFeeder
 from .guard import check_netlist, ngspice_env
 from .raw import RawPlot, read_raw
 
@@ -69,6 +69,8 @@ class RunResult:
     wall_s: float  # wall time of the ngspice process
     log: str
     cpu_s: float = 0.0  # CPU time of the ngspice process (user + system)
+    read_s: float = 0.0  # wall time of reading the raw file
+    noise_cpu_s: float = 0.0  # CPU time of the threads that streamed the noise (generation + pipe writes)
 
 
 @cache
@@ -79,6 +81,19 @@ def ngspice_version() -> str:
     out = subprocess.run([exe, "-n", "--version"], capture_output=True, text=True, timeout=30, env=env).stdout
     m = re.search(r"ngspice-?\s*([0-9][0-9.+a-z-]*)", out)
     return m.group(1) if m else "unknown"
+
+
+def require_ngspice() -> str:
+    """The ngspice executable; raises SpiceError saying how to install it when there is none. Starts no
+    process (:func:`ngspice_version` does: a run asks it while its own ngspice runs)."""
+    return _ngspice()
+
+
+def _version_meanwhile() -> None:
+    try:
+        ngspice_version()
+    except Exception:  # noqa: BLE001 - asked again, and reported, where the version is used
+        pass
 
 
 def _ngspice() -> str:
@@ -129,7 +144,7 @@ def run_netlist(
     if noise_blocks is not None:
         if not noise_files:
             raise ValueError("noise_blocks needs noise_files")
-        writer = _NoiseFeeder([run_dir / n for n in noise_files], noise_blocks)
+        writer = NoiseFeeder([run_dir / n for n in noise_files], noise_blocks)
     env = ngspice_env(home=run_dir)
     usage0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
@@ -146,6 +161,8 @@ def run_netlist(
             )
             if writer:
                 writer.start()
+            if ngspice_version.cache_info().currsize == 0:  # a process start, overlapped with the run
+                threading.Thread(target=_version_meanwhile, daemon=True).start()
             # a timer kills on timeout; a plain blocking wait avoids Popen.wait(timeout)'s polling sleeps
             timer = threading.Timer(timeout_s, proc.kill)
             timer.daemon = True
@@ -189,6 +206,7 @@ def run_netlist(
             log=log_path,
             ngspice_message=line,
         )
+    t_read = time.perf_counter()
     try:
         plots = [p for p in read_raw(raw_path) if p.names and (p.names[0] == "time") == (analysis == "tran")]
     except SpiceError as err:
@@ -201,9 +219,11 @@ def run_netlist(
             log=log_path,
         )
     plot = plots[-1]
+    read_s = time.perf_counter() - t_read
     if not keep:
         shutil.rmtree(run_dir, ignore_errors=True)
-    return RunResult(plot=plot, run_dir=run_dir, wall_s=wall, log=log, cpu_s=cpu)
+    noise_cpu = writer.cpu_s if writer else 0.0
+    return RunResult(plot, run_dir, wall, log, cpu_s=cpu, read_s=read_s, noise_cpu_s=noise_cpu)
 
 
 def _dies_with_parent(cmd: list[str]) -> list[str]:
@@ -275,110 +295,3 @@ def _watch(proc: subprocess.Popen, raw_path: Path, on_output: Callable[[int], No
         except OSError:
             pass
         time.sleep(0.25)
-
-
-class _NoiseFeeder:
-    """Feeds noise into named pipes, one writer thread per pipe, without ever blocking the caller.
-
-    ngspice reads the files in lockstep (one line of each per time step), so a distributor thread hands
-    every block to all writers before the next block. A queue is bounded only once its pipe is open:
-    ngspice opens the files one by one, in its own order, and blocks on the first one's data, so a
-    writer still waiting in ``open`` must not stall the others. If ngspice dies, :meth:`finish` stops
-    the distributor, opens each pipe's read end so a writer still in ``open`` returns, and the writers
-    end on a broken pipe.
-    """
-
-    QUEUE_BOUND = 8  # chunks per open pipe
-
-    def __init__(self, paths: list[Path], blocks: Iterable[list[str]]) -> None:
-        self.paths = paths
-        self.error: str | None = None
-        self._stop = threading.Event()
-        self._queues = [queue.Queue() for _ in paths]
-        self._opened = [threading.Event() for _ in paths]
-        for p in paths:
-            p.unlink(missing_ok=True)
-            os.mkfifo(p)
-        self._threads = [
-            threading.Thread(
-                target=self._distribute, args=(blocks,), daemon=True, name="thermosim-noise-writer"
-            )
-        ]
-        self._threads += [
-            threading.Thread(target=self._write, args=(i,), daemon=True, name="thermosim-noise-writer")
-            for i in range(len(paths))
-        ]
-
-    def start(self) -> None:
-        for t in self._threads:
-            t.start()
-
-    def _put(self, i: int, item) -> None:
-        q = self._queues[i]
-        while self._opened[i].is_set() and q.qsize() >= self.QUEUE_BOUND and not self._stop.is_set():
-            time.sleep(0.002)  # the writer drains a chunk in about a millisecond
-        if not self._stop.is_set():
-            q.put(item)
-
-    def _get(self, q: queue.Queue):
-        while True:
-            try:
-                return q.get(timeout=0.1)
-            except queue.Empty:
-                if self._stop.is_set():
-                    return None
-
-    def _distribute(self, blocks: Iterable[list[str]]) -> None:
-        try:
-            for block in blocks:
-                if len(block) != len(self._queues):
-                    raise ValueError(f"noise block has {len(block)} chunks for {len(self._queues)} files")
-                for i, chunk in enumerate(block):
-                    self._put(i, chunk)
-                if self._stop.is_set():
-                    break
-        except Exception as err:  # noqa: BLE001 - reported to the caller as a SpiceError
-            self.error = f"{type(err).__name__}: {err}"
-        finally:
-            for i in range(len(self._queues)):
-                self._put(i, None)
-
-    def _write(self, i: int) -> None:
-        q = self._queues[i]
-        try:
-            with open(self.paths[i], "w") as f:
-                self._opened[i].set()
-                _grow_pipe(f.fileno())
-                while (chunk := self._get(q)) is not None:
-                    f.write(chunk)
-                return  # every block written
-        except BrokenPipeError:
-            pass  # ngspice stopped reading (finished or failed): its log says why
-        except Exception as err:  # noqa: BLE001
-            self.error = f"{type(err).__name__}: {err}"
-        self._opened[i].clear()  # nobody reads this queue any more: never bound it again
-        while self._get(q) is not None:  # drain so the distributor can finish
-            pass
-
-    def finish(self) -> None:
-        self._stop.set()
-        for p in self.paths:
-            try:  # unblock a writer still waiting in open(): be the reader, then hang up
-                os.close(os.open(p, os.O_RDONLY | os.O_NONBLOCK))
-            except OSError:
-                pass
-        for t in self._threads:
-            t.join(timeout=10)
-        for p in self.paths:
-            p.unlink(missing_ok=True)
-
-
-def _grow_pipe(fd: int) -> None:
-    """Ask for a 1 MiB pipe buffer (Linux; default 64 KiB) so ngspice never waits for the next chunk."""
-    import fcntl
-
-    try:
-        limit = int(Path("/proc/sys/fs/pipe-max-size").read_text())
-        fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, min(1 << 20, limit))
-    except (OSError, ValueError, AttributeError):
-        pass  # a smaller buffer only costs speed
