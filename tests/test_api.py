@@ -183,3 +183,14 @@ def test_docs_reference_is_generated_from_the_dataclasses():
         "run: thermosim describe --all > docs/reference.md"
     )
     assert out.stdout.count("### `") == 8  # every shipped family
+
+
+def test_api_names_survive_their_subpackages():
+    """Importing thermosim.linalg.* or thermosim.compare.* leaves ts.linalg and ts.compare the API's."""
+    import thermosim as ts
+    import thermosim.compare.digits  # noqa: F401
+    import thermosim.linalg.command  # noqa: F401
+    from thermosim import api
+    from thermosim.linalg import law
+
+    assert ts.linalg is api.linalg and ts.compare is api.compare and callable(law.checkpoints)

@@ -237,6 +237,37 @@ def test_inverse_cli_json(tmp_path):
     assert (tmp_path / "i" / "error_vs_time.png").is_file()
 
 
+@pytest.mark.ngspice
+def test_linalg_on_a_dask_scheduler_is_the_pool_run(tmp_path):
+    """Each run's noise seed is its job's and results are read in job order: two problems on an existing
+    Dask cluster give the process pool's samples and answers bit for bit."""
+    import io
+
+    import thermosim as ts
+
+    distributed = pytest.importorskip("distributed")
+    args = {"random": [3, 4], "samples": 5000, "seed": 3, "workers": 2, "log": io.StringIO()}
+    ts.linalg("inverse", out=tmp_path / "pool", **args)
+    with distributed.LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=None,
+        worker_class=distributed.Worker,
+    ) as cluster:
+        ts.linalg("inverse", out=tmp_path / "dask", scheduler=cluster.scheduler_address, **args)
+    pool, dask = (json.loads((tmp_path / k / "linalg.json").read_text())["runs"] for k in ("pool", "dask"))
+    assert [r["d"] for r in dask] == [3, 4]
+    for a, b in zip(pool, dask, strict=True):
+        assert a["samples_sha256"] == b["samples_sha256"]
+        assert a["answer"] == b["answer"] and a["rel_err_curve"] == b["rel_err_curve"]
+    bad = thermosim(
+        "linalg", "inverse", "--random", "3", "--scheduler", "tcp://127.0.0.1:9", "--out", str(tmp_path / "x")
+    )
+    assert "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in one_line_error(bad)
+    assert not (tmp_path / "x").exists()
+
+
 BAD = {
     "singular": ([[1.0, 1.0], [1.0, 1.0]], "is singular"),
     "non_square": ([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]], "must be square"),

@@ -149,7 +149,7 @@ def test_dask_gives_the_same_table(tmp_path):
 
 
 def test_missing_dask_is_a_clear_error(monkeypatch):
-    from thermosim.runs.sweep_run import make_executor
+    from thermosim.runs.executor import make_executor
 
     monkeypatch.setitem(sys.modules, "distributed", None)
     with pytest.raises(ValueError, match=r"Dask is not installed: pip install 'thermosim\[dask\]'"):

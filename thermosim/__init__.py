@@ -15,6 +15,8 @@ Attributes load on first use, so ``import thermosim`` stays cheap (no ngspice, n
 from __future__ import annotations
 
 import importlib
+import sys
+import types
 
 from .errors import SpecError as SpecError
 from .errors import ThermosimError as ThermosimError
@@ -60,3 +62,17 @@ def __getattr__(name: str):
 
 def __dir__() -> list[str]:
     return __all__
+
+
+class _Package(types.ModuleType):
+    """``thermosim`` itself: an API name stays the API's function when the subpackage of the same name is
+    imported (``thermosim.linalg``, ``thermosim.compare``), which would otherwise rebind it to the module;
+    the subpackage itself stays importable (``from thermosim.linalg import law``)."""
+
+    def __setattr__(self, name: str, value) -> None:
+        if name in _API and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package

@@ -218,24 +218,37 @@ def train(out: str | os.PathLike = RESULTS / "generative", **options) -> dict:
     return train_digits(Path(out), **options)
 
 
-def generate(out: str | os.PathLike = RESULTS / "generative", **options) -> dict:
+def generate(
+    out: str | os.PathLike = RESULTS / "generative",
+    *,
+    workers: int | None = None,
+    dask: bool = False,
+    scheduler: str | None = None,
+    **options,
+) -> dict:
     """Generate digits with the trained computer as digital twin, in ngspice and at transistor level, and
     judge them against the DDPM and real digits; writes samples.npz, metrics.json and figures to ``out``.
+    The netlists run on local processes (``workers``, default all cores) or a Dask cluster (``dask=True``
+    for a local one, ``scheduler="tcp://host:port"`` for yours), with the same samples on either.
     Options: ``model`` (default out/model.npz), ``n``, ``spice_n``, ``transistor_n``, ``seed``,
-    ``workers``, ``relax``, ``window``, ``gain``, ``class_bits`` ("rng" | "pbit"), ``quiet``."""
+    ``relax``, ``window``, ``gain``, ``class_bits`` ("rng" | "pbit"), ``quiet``."""
     from .generative.command import generate_digits
 
-    return generate_digits(Path(out), **options)
+    return generate_digits(Path(out), workers=workers, dask=dask, scheduler=scheduler, **options)
 
 
-def linalg(kind: str, **options) -> dict:
+def linalg(
+    kind: str, *, workers: int = 2, dask: bool = False, scheduler: str | None = None, **options
+) -> dict:
     """Thermodynamic linear algebra: ``kind`` = ``"inverse"`` (A⁻¹ from the sampled covariance),
     ``"solve"`` (A⁻¹b from the mean under a bias b) or ``"mismatch"`` (the error floor against component
-    tolerance). Options as :func:`thermosim.linalg.command.run_command` (matrix=FILE.npy or random=[d, ...],
-    circuit="rc"|"rlc", samples, seed, workers, out, ...); returns the summary written to linalg.json."""
+    tolerance). The runs go to local processes (``workers``) or a Dask cluster (``dask=True`` for a local
+    one, ``scheduler="tcp://host:port"`` for yours), with the same answer on either. Options as
+    :func:`thermosim.linalg.command.run_command` (matrix=FILE.npy or random=[d, ...], circuit="rc"|"rlc",
+    samples, seed, out, ...); returns the summary written to linalg.json."""
     from .linalg.command import run_command
 
-    return run_command(kind, **options)
+    return run_command(kind, workers=workers, dask=dask, scheduler=scheduler, **options)
 
 
 def plot(result: Result, kind: str = "hist", ax=None):

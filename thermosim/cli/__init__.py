@@ -197,6 +197,8 @@ def cmd_generate(args) -> int:
         "spice_n",
         "transistor_n",
         "workers",
+        "dask",
+        "scheduler",
         "relax",
         "window",
         "gain",
@@ -211,7 +213,8 @@ def cmd_linalg(args) -> int:
     from .. import api
     from ..linalg.command import NONIDEAL_KEYS
 
-    keys = ("matrix", "random", "cond", "matrix_seed", "rhs", "circuit", "samples", "seed", "workers", "out")
+    keys = ("matrix", "random", "cond", "matrix_seed", "rhs", "circuit", "samples", "seed", "out")
+    keys += ("workers", "dask", "scheduler")
     summary = api.linalg(
         args.linalg_command,
         **{k: getattr(args, k) for k in keys},

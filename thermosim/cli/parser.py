@@ -72,6 +72,15 @@ def _out_and_json(p: argparse.ArgumentParser, default: Path | None, out_help: st
     p.add_argument("--json", action="store_true", help=f"print one JSON object ({json_help})")
 
 
+def _executor(p: argparse.ArgumentParser) -> None:
+    """--dask | --scheduler ADDR: where the runs go instead of local processes (sweep, generate, linalg)."""
+    ex = p.add_mutually_exclusive_group()
+    ex.add_argument("--dask", action="store_true", help="start a local Dask cluster with --workers workers")
+    ex.add_argument(
+        "--scheduler", metavar="ADDR", help="submit to an existing Dask scheduler, e.g. tcp://host:8786"
+    )
+
+
 def _parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog="thermosim",
@@ -130,11 +139,7 @@ def _parser() -> argparse.ArgumentParser:
     sw = sub.add_parser("sweep", help="run a sweep spec (circuits/sweeps/NAME.toml or a path)")
     sw.add_argument("sweep", help="sweep name (circuits/sweeps/NAME.toml) or path")
     sw.add_argument("--workers", type=_count, default=None, help="parallel runs (default: all cores)")
-    ex = sw.add_mutually_exclusive_group()
-    ex.add_argument("--dask", action="store_true", help="start a local Dask cluster with --workers workers")
-    ex.add_argument(
-        "--scheduler", metavar="ADDR", help="submit to an existing Dask scheduler, e.g. tcp://host:8786"
-    )
+    _executor(sw)
     sw.add_argument(
         "--resume", action="store_true", help="reuse every finished point in the output directory"
     )
@@ -247,6 +252,7 @@ def _parser() -> argparse.ArgumentParser:
         help="random bits of the classes (default rng)",
     )
     ge.add_argument("--workers", type=_count, help="parallel ngspice processes (default: all cores)")
+    _executor(ge)
     ge.add_argument("--seed", type=_seed, default=1, help="noise seed (default 1)")
     _out_and_json(ge, RESULTS / "generative", "output directory (with model.npz)", "the metrics")
 
@@ -270,6 +276,7 @@ def _parser() -> argparse.ArgumentParser:
     la.add_argument("--samples", type=int, default=200_000, help="noise steps after burn-in (default 200000)")
     la.add_argument("--seed", type=int, default=1, help="noise seed (default 1)")
     la.add_argument("--workers", type=int, default=2, help="parallel ngspice runs (default 2)")
+    _executor(la)
     _out_and_json(la, None, "output directory (default results/linalg/<command>)", "the results")
     la.add_argument(
         "--sigma", type=float, nargs="+", default=[0.0, 0.001, 0.01, 0.05], help="mismatch: tolerances"

@@ -81,9 +81,9 @@ def generate_digits(
 ) -> dict:
     """Generate with the trained model (default ``out``/model.npz) and judge; write samples.npz,
     metrics.json and figures to ``out``; return the metrics. ``options``: n, seed, spice_n,
-    transistor_n, workers, class_bits (see :func:`.judge.run_generate`); relax, window, gain: the
-    protocol."""
-    from ..results import check_output_dir, claim_output_dir
+    transistor_n, workers, dask, scheduler, class_bits (see :func:`.judge.run_generate`); relax, window,
+    gain: the protocol."""
+    from ..results import check_output_dir
     from .generate import Protocol
     from .judge import run_generate
 
@@ -96,7 +96,6 @@ def generate_digits(
         log=None if quiet else sys.stderr,
         **{k: v for k, v in options.items() if v is not None},
     )
-    claim_output_dir(out)  # marks the folder as thermosim's (it may be replaced or rewritten)
     return result
 
 

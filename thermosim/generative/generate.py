@@ -9,18 +9,19 @@ current averaged over the last ``window`` and divided by the drive.
 * :func:`twin` — Euler–Maruyama in numpy, all samples at once (step ``dt`` of the config).
 * :func:`spice` — the behavioural quartic circuit (family ``quartic``, staged terms and sense
   integrators of :mod:`thermosim.circuits.staged`), one sample per netlist, netlists in parallel
-  processes. With ``transistor=True`` every unit is the five-transistor cmos_quartic cell (family
-  cmos_network), the trained terms added behaviourally at its node.
+  processes or on a Dask cluster (:func:`executor`). With ``transistor=True`` every unit is the
+  five-transistor cmos_quartic cell (family cmos_network), the trained terms added behaviourally at its
+  node.
 """
 
 from __future__ import annotations
 
-import multiprocessing
+import concurrent.futures as cf
+import contextlib
 import os
 import sys
 import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -240,6 +241,19 @@ def _run_one(args) -> tuple[np.ndarray, np.ndarray, dict]:
     return x, last[N_VISIBLE:-1] / scale.sense_full_v * nominal / t_eff, cost
 
 
+def executor(workers: int, dask: bool = False, scheduler: str | None = None):
+    """The executor of the netlists (a context manager): ``workers`` local processes, or Dask (a local
+    cluster of ``workers``, or the cluster at ``scheduler``); ValueError (one line) when Dask is missing
+    or the scheduler cannot be reached. One BLAS thread per worker: the processes are the parallelism."""
+    from ..runs.executor import make_executor
+
+    os.environ["OMP_NUM_THREADS"] = "1"  # before any worker starts: the pool's and a local cluster's
+    # fork is fastest, but not after JAX has started its threads in this process (the demo runs the DDPM
+    # first): a forked child could deadlock on a lock held by one of them, so spawn then
+    method = "spawn" if "jax" in sys.modules else None
+    return make_executor(workers, dask, scheduler, start_method=method)
+
+
 def spice(
     model: Model,
     classes: np.ndarray,
@@ -249,14 +263,19 @@ def spice(
     scale: CircuitScale = CircuitScale(),
     log=None,
     transistor: bool = False,
+    pool: cf.Executor | None = None,
 ) -> dict:
-    """One netlist per sample (netlist k: class classes[k], seed ``seed + k``) run by ``workers`` processes.
+    """One netlist per sample (netlist k: class classes[k], seed ``seed + k``) run by ``workers`` processes,
+    or on ``pool`` (an executor of :func:`executor`, e.g. a Dask cluster's), results in the order of k:
+    the same bits on any executor.
 
     Returns ``x`` (final states, model units), ``current`` and ``voltage`` read-outs (scaled pixels) and
     ``cost``: CPU and wall seconds, and per sample the Sekimoto heat in kT from the circuit's own waveforms
     (behavioural) or the supply energy in J (transistor level, whose J₂, J₄, b are first measured from one
     unit's DC characteristic).
     """
+    from ..runs.executor import results_in_order
+
     t0 = time.perf_counter()
     fit = None
     if transistor:
@@ -265,13 +284,10 @@ def spice(
     jobs = [(model, int(c), seed + k, protocol, scale, fit) for k, c in enumerate(classes)]
     workers = min(workers or os.cpu_count() or 1, len(jobs))
     outs = []
-    os.environ["OMP_NUM_THREADS"] = "1"  # one BLAS thread per worker: the processes are the parallelism
     what = "transistor-level" if transistor else "ngspice"
-    # fork is fastest, but not after JAX has started its threads in this process (the demo runs the DDPM
-    # first): a forked child could deadlock on a lock held by one of them, so spawn then
-    context = multiprocessing.get_context("spawn") if "jax" in sys.modules else None
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        for k, out in enumerate(pool.map(_run_one, jobs)):
+    with contextlib.nullcontext(pool) if pool is not None else executor(workers) as ex:
+        futures = [ex.submit(_run_one, job) for job in jobs]
+        for k, out in enumerate(results_in_order(futures)):
             outs.append(out)
             if log and ((k + 1) % max(1, len(jobs) // 8) == 0 or k + 1 == len(jobs)):
                 log(f"[generate] {what} netlists: {k + 1}/{len(jobs)}")

@@ -18,7 +18,9 @@ every row is both a conditional sample (its requested class) and an unconditiona
 
 from __future__ import annotations
 
+import contextlib
 import io
+import os
 import sys
 import time
 from pathlib import Path
@@ -27,6 +29,7 @@ import numpy as np
 
 from ..paths import RESULTS
 from ..physics import K_B
+from ..runs.executor import describe
 from .energy import ROOM_K, draw_classes, generative_energy, pbit_classes, total_per_sample
 from .generate import CircuitScale, Protocol
 from .model import N_CLASSES, Model
@@ -81,16 +84,19 @@ def run_generate(
     protocol: Protocol | None = None,
     class_bits: str = "rng",
     log=sys.stderr,
+    dask: bool = False,
+    scheduler: str | None = None,
 ) -> dict:
     """Generate with the model at ``model_path`` (twin: n, ngspice: spice_n (default n), transistor level:
     transistor_n; the classes of the first rows are shared) and judge; write samples.npz, metrics.json
     and the figures to ``out``. ``class_bits``: the classes' random bits from a counted digital RNG
-    ("rng") or from the thermal p-bit circuit in ngspice ("pbit")."""
+    ("rng") or from the thermal p-bit circuit in ngspice ("pbit"). The netlists run on ``workers`` local
+    processes, or on Dask: a local cluster (``dask``) or the one at ``scheduler`` — the same samples."""
     from ..analysis.mmd import mmd_test
     from ..compare.digits import ddpm_rows
     from ..digital.data import load_digits_split, scale
     from ..digital.quality import quality
-    from ..results import atomic_savez, atomic_write_json
+    from ..results import atomic_savez, atomic_write_json, claim_output_dir
     from . import generate
     from .plots import generative_figures
 
@@ -113,22 +119,33 @@ def run_generate(
         say(f"[generate] {len(classes)} classes from {bits} p-bit bits")
     else:
         classes, bits = draw_classes(max(n, spice_n, transistor_n), seed)
-    t0 = time.perf_counter()
-    tw = generate.twin(model, classes[:n], seed, protocol, snapshots=9)
-    twin_s = time.perf_counter() - t0
-    say(f"[generate] twin: {n} samples in {twin_s:.1f} s")
-    runs = {"twin": tw}
-    if spice_n:
-        runs["spice"] = generate.spice(model, classes[:spice_n], seed, protocol, workers, log=say)
-        say(f"[generate] ngspice: {spice_n} samples in {runs['spice']['cost']['wall_s']:.0f} s")
-    if transistor_n:
-        runs["transistor"] = generate.spice(
-            model, classes[:transistor_n], seed, protocol, workers, log=say, transistor=True
-        )
-        say(
-            f"[generate] transistor level: {transistor_n} samples in "
-            f"{runs['transistor']['cost']['wall_s']:.0f} s"
-        )
+    netlists = max(spice_n, transistor_n)
+    workers = min(workers or os.cpu_count() or 1, max(netlists, 1))
+    where = describe(workers, dask, scheduler)
+    # one executor for both circuits, opened first: a missing Dask or a bad scheduler fails before the runs
+    with generate.executor(workers, dask, scheduler) if netlists else contextlib.nullcontext() as pool:
+        t0 = time.perf_counter()
+        tw = generate.twin(model, classes[:n], seed, protocol, snapshots=9)
+        twin_s = time.perf_counter() - t0
+        say(f"[generate] twin: {n} samples in {twin_s:.1f} s")
+        runs = {"twin": tw}
+        if spice_n:
+            runs["spice"] = generate.spice(
+                model, classes[:spice_n], seed, protocol, workers, log=say, pool=pool
+            )
+            runs["spice"]["cost"]["executor"] = where
+            say(
+                f"[generate] ngspice: {spice_n} samples in {runs['spice']['cost']['wall_s']:.0f} s on {where}"
+            )
+        if transistor_n:
+            runs["transistor"] = generate.spice(
+                model, classes[:transistor_n], seed, protocol, workers, log=say, transistor=True, pool=pool
+            )
+            runs["transistor"]["cost"]["executor"] = where
+            say(
+                f"[generate] transistor level: {transistor_n} samples in "
+                f"{runs['transistor']['cost']['wall_s']:.0f} s on {where}"
+            )
     order = [k for k in ("spice", "twin", "transistor") if k in runs]
     images = {k: pixels(runs[k]["current"]) for k in order}
     rows, accuracy = [], {}
@@ -210,6 +227,7 @@ def run_generate(
         "ratio_vs_ddpm": match["energy_per_sample_J"] / per_sample,
         "ratio_vs_ddpm_heat_only": match["energy_per_sample_J"] / (max(heat, 0.0) * K_B * ROOM_K or np.nan),
     }
+    claim_output_dir(out)  # everything computed: mark the folder as thermosim's, then write into it
     result["figures"] = generative_figures(
         model, images, classes, ddpm_images, tw["snapshots"], tw["current"], out
     )

@@ -70,6 +70,8 @@ def run_command(
     samples: int = 200_000,
     seed: int = 1,
     workers: int = 2,
+    dask: bool = False,
+    scheduler: str | None = None,
     out: Path | None = None,
     sigma: tuple[float, ...] = (0.0, 0.001, 0.01, 0.05),
     mismatch_seeds: int = 3,
@@ -78,7 +80,8 @@ def run_command(
 ) -> dict:
     """``kind`` = inverse | solve | mismatch for A from ``matrix`` (.npy) or one per ``random`` size;
     write results under ``out`` (default results/linalg/KIND); return the JSON summary. ``nonideal``:
-    the non-ideality keys of the rc/rlc families (mismatch_sigma, parasitic_c_f, ...)."""
+    the non-ideality keys of the rc/rlc families (mismatch_sigma, parasitic_c_f, ...). The runs go to
+    ``workers`` local processes, or to Dask: a local cluster (``dask``) or the one at ``scheduler``."""
     from .mismatch import mismatch_sweep
     from .plots import error_vs_time, floor_vs_sigma, mismatch_curves
     from .run import run_many
@@ -119,6 +122,8 @@ def run_command(
             seed,
             workers,
             log,
+            dask,
+            scheduler,
         )
         figures = {"floor_vs_sigma.png": floor_vs_sigma(res), "mismatch_curves.png": mismatch_curves(res)}
         summary = {k: v for k, v in res.items() if k != "runs"}
@@ -126,7 +131,7 @@ def run_command(
         if circuit == "rlc" and kind == "solve":
             raise ValueError("solve needs --circuit rc (an LC cell's inductor shorts a DC bias to ground)")
         jobs = [(p, circuit, samples, seed, nonideal or None) for p in probs]
-        res = {"runs": run_many(jobs, workers, log)}
+        res = {"runs": run_many(jobs, workers, log, dask, scheduler)}
         figures = {"error_vs_time.png": error_vs_time(res["runs"])}
         keys = (
             "d",

@@ -68,11 +68,13 @@ def mismatch_sweep(
     seed: int = 1,
     workers: int = 2,
     log=sys.stderr,
+    dask: bool = False,
+    scheduler: str | None = None,
 ) -> dict:
     """Run σ = 0 once and every σ > 0 with ``mismatch_seeds`` draws, all on noise ``seed``; returns the
     per-σ lists (``sigma``, ``floor`` (mean paired estimate), ``floor_sd`` (spread over draws),
     ``floor_direct``, ``exact_floor``, ``perturbation_floor``, ``ratio`` = floor/perturbation) and the
-    runs."""
+    runs. ``dask``, ``scheduler``: run on Dask (:func:`.run.run_many`)."""
     sigmas = sorted({float(s) for s in sigmas} | {0.0})
     for s in sigmas:
         if not 0 <= s <= 0.2:
@@ -84,7 +86,7 @@ def mismatch_sweep(
         (problem, circuit, samples, seed, {"mismatch_sigma": s, "mismatch_seed": m} if s else None)
         for s, m in draws
     ]
-    runs = run_many(jobs, workers, log)
+    runs = run_many(jobs, workers, log, dask, scheduler)
     ref = np.asarray(runs[0]["answer"])
     exact_inv = np.linalg.inv(problem.a)
     rows = []

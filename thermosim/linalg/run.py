@@ -163,21 +163,26 @@ def run_problem(
 
 
 def run_many(
-    jobs: list[tuple[Problem, str, int, int, dict | None]], workers: int, log=sys.stderr
+    jobs: list[tuple[Problem, str, int, int, dict | None]],
+    workers: int,
+    log=sys.stderr,
+    dask: bool = False,
+    scheduler: str | None = None,
 ) -> list[dict]:
-    """Problems (problem, circuit, samples, seed, nonideal) in parallel, one ngspice per worker; results in
-    the order of ``jobs``, progress lines on ``log``."""
-    from ..runs.sweep_run import make_executor
+    """Problems (problem, circuit, samples, seed, nonideal) in parallel, one ngspice per worker (local
+    processes, or Dask: a local cluster with ``dask``, the one at ``scheduler``); each run's noise seed is
+    its job's, results in the order of ``jobs`` — the same on any executor; progress lines on ``log``."""
+    from ..runs.executor import describe, make_executor, results_in_order
 
     prepared = [circuit_table(p, c, n, s, ni) for p, c, n, s, ni in jobs]
-    print(f"[linalg] {len(jobs)} run(s) on {workers} worker(s)", file=log, flush=True)
-    t0 = time.perf_counter()
-    with make_executor(workers) as ex:
+    with make_executor(workers, dask, scheduler) as ex:  # a bad scheduler fails before any run
+        print(f"[linalg] {len(jobs)} run(s) on {describe(workers, dask, scheduler)}", file=log, flush=True)
+        t0 = time.perf_counter()
         futures = [ex.submit(sample_moments, t, job[3]) for (t, _), job in zip(prepared, jobs, strict=True)]
         results = []
-        for i, fut in enumerate(futures):
+        for i, res in enumerate(results_in_order(futures)):
             p, c, n, _, ni = jobs[i]
-            out = finish(p, c, fut.result(), *prepared[i], ni)
+            out = finish(p, c, res, *prepared[i], ni)
             results.append(out)
             print(
                 f"[linalg] {i + 1}/{len(jobs)} {out['kind']} d={p.d} on {c}, {n:,} samples"

@@ -1,4 +1,4 @@
-"""Running a sweep: executors (process pool | Dask), resume, atomic point files, table, summary, figures."""
+"""Running a sweep: resume, atomic point files, table, summary, figures (executors: :mod:`.executor`)."""
 
 from __future__ import annotations
 
@@ -8,65 +8,15 @@ import csv
 import io
 import json
 import math
-import multiprocessing
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 from ..analysis import quantities
 from ..circuits import FAMILIES
 from ..results import atomic_write_json, atomic_write_text, check_output_dir, claim_output_dir
+from .executor import describe, make_executor
 from .sweep import Point, Sweep, default_figures, points, run_point, summarize
-
-
-@contextlib.contextmanager
-def make_executor(
-    workers: int, dask: bool = False, scheduler: str | None = None, threads: bool = False
-) -> Iterator[cf.Executor]:
-    """A concurrent.futures Executor: local processes by default, or Dask (local cluster or ``scheduler``).
-
-    ``threads``: a thread pool instead of processes, for a family defined in ``__main__`` (a notebook or
-    a script), which fresh worker processes cannot import; ngspice still runs in its own processes.
-    The sweep code sees only ``submit`` and futures; Dask's ``Client.get_executor`` gives the same API.
-    """
-    if threads:
-        with cf.ThreadPoolExecutor(max_workers=workers) as ex:
-            yield ex
-        return
-    if not (dask or scheduler):
-        # spawn: workers start clean (no inherited threads) and import thermosim once (~0.3 s)
-        with cf.ProcessPoolExecutor(
-            max_workers=workers, mp_context=multiprocessing.get_context("spawn")
-        ) as ex:
-            yield ex
-        return
-    try:
-        from distributed import Client, LocalCluster, Worker
-    except ImportError:
-        raise ValueError("Dask is not installed: pip install 'thermosim[dask]'") from None
-    if scheduler:
-        try:
-            client = Client(scheduler, timeout="10s")
-        except OSError as err:
-            raise ValueError(f"cannot reach the Dask scheduler at {scheduler}: {err}") from None
-        cluster = None
-    else:
-        # plain workers, no nanny processes: fewer processes competing with ngspice for the cores
-        cluster = LocalCluster(
-            n_workers=workers,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=None,
-            worker_class=Worker,
-        )
-        client = Client(cluster)
-    try:
-        yield client.get_executor(pure=False)
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
 
 
 def run_sweep(
@@ -103,8 +53,7 @@ def run_sweep(
         print(
             f"[sweep] {sweep.name}: {len(pts)} runs "
             f"({len(pts) // sweep.replicas} points × {quantities.plural(sweep.replicas, 'replica')}); "
-            f"{reused} reused, {len(todo)} to run on {workers} worker(s)"
-            f"{' (Dask)' if dask or scheduler else ''}",
+            f"{reused} reused, {len(todo)} to run on {describe(workers, dask, scheduler)}",
             file=log,
         )
         t0 = time.perf_counter()
