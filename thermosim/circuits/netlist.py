@@ -28,6 +28,7 @@ from .built import Built, Energy, Supply, Theory
 from .registry import register
 
 MAX_NETLIST_BYTES = 10 * 2**20
+MAX_THEORY_UNKNOWNS = 1000  # node voltages + branch currents: the dense Lyapunov solve takes seconds here
 STARTER_NETLIST = """two RC nodes coupled by a resistor and a capacitor (thermosim init: edit freely)
 * at temperature T every node voltage fluctuates with covariance kT times the inverse capacitance matrix
 V1 in 0 dc 1
@@ -100,7 +101,10 @@ def build(p: NetlistParams) -> Built:
     except NetlistError as err:
         raise SpecError(f"{path}: {err}") from None
     law, why = None, "; ".join(parsed.unsupported)
-    if not parsed.unsupported:
+    size = len({n for e in parsed.elements for n in e.nodes}) + sum(e.kind in "vehl" for e in parsed.elements)
+    if size > MAX_THEORY_UNKNOWNS:  # the exact law is dense O(n³): beyond this, measured only
+        why = f"{size} unknowns, more than the {MAX_THEORY_UNKNOWNS} the dense exact theory solves"
+    elif not parsed.unsupported:
         try:
             law = linear_law(parsed.elements, p.temperature_k)
         except NotLinear as err:

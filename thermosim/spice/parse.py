@@ -159,7 +159,7 @@ def logical_lines(text: str) -> tuple[str, list[Line]]:
     return physical[0], out
 
 
-def _tokens(text: str) -> list[str]:
+def tokens(text: str) -> list[str]:
     """Fields of an element line: a ``{...}`` expression is one field; ``key = value`` is ``key=value``."""
     text = _ASSIGN.sub("=", text)
     return re.findall(r"\S*\{[^}]*\}\S*|\S+", text)
@@ -197,14 +197,14 @@ def parse(text: str) -> Parsed:
         if low.startswith(".param"):
             continue  # read first, below
         if low.startswith(".tran"):
-            fields = _tokens(low)[1:]
+            fields = tokens(low)[1:]
             if len(fields) < 2:
                 raise NetlistError(f"{where}: .tran needs a step and a stop time")
             parsed.tran = (_value(fields[0], parsed.params, where), _value(fields[1], parsed.params, where))
         elif low.startswith((".include", ".inc ", ".lib")):
             parsed.unsupported.append(f"{where}: an included file (the theory reads only this file)")
         elif not low.startswith("."):
-            element = _element(_tokens(low), parsed.params, where, line.number)
+            element = _element(tokens(low), parsed.params, where, line.number)
             parsed.elements.append(element)
             if element.kind not in LINEAR_KINDS:
                 parsed.unsupported.append(f"{element.name} (nonlinear or not modelled)")
@@ -295,7 +295,7 @@ def set_values(text: str, values: dict[str, float]) -> str:
     todo = {k.lower(): float(v) for k, v in values.items()}
     out = []
     for line in lines:
-        fields = _tokens(line.text)
+        fields = tokens(line.text)
         head = fields[0].lower()
         if head == ".param":
             body = _ASSIGN.sub("=", line.text[6:])

@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass, field
 
 from .noise import DRIVE_PREFIX, NoisePlan
-from .parse import GROUND, NetlistError, Parsed, _tokens
+from .parse import GROUND, NetlistError, Parsed, tokens
 
 # analysis and output cards: thermosim runs its own fixed-step transient and saves its own vectors
 DROPPED_CARDS = (".tran", ".end", ".op", ".ac", ".dc", ".noise", ".tf", ".pz", ".sens", ".disto", ".four")
@@ -119,7 +119,7 @@ def thermalize(parsed: Parsed, temperature_k: float) -> Thermal:
         text = line.text
         if element is not None and element.kind in "vi" and _NOISE_CALL.search(text):
             text = _NOISE_CALL.sub("", text).rstrip()
-            if len(_tokens(text)) < 4:
+            if len(tokens(text)) < 4:
                 text += " 0"
             notes.append(
                 f"removed the {'/'.join(sorted({f for f in element.functions if f.startswith('tr')}))} "
@@ -128,7 +128,7 @@ def thermalize(parsed: Parsed, temperature_k: float) -> Thermal:
             )
         if element is not None and element.name in ports:
             cap, _, up = ports[element.name]
-            fields = _tokens(text)
+            fields = tokens(text)
             far = 1 if ("0" if fields[1].lower() in GROUND else fields[1].lower()) == up else 2
             drive = DRIVE_PREFIX + cap.name
             if up == "0":
