@@ -28,7 +28,7 @@ from .built import Built, Energy, Supply, Theory
 from .registry import register
 
 MAX_NETLIST_BYTES = 10 * 2**20
-MAX_THEORY_UNKNOWNS = 1000  # node voltages + branch currents: the dense Lyapunov solve takes seconds here
+MAX_THEORY_UNKNOWNS = 500  # node voltages + branch currents: the dense Lyapunov solve takes ~4 s here at 500
 STARTER_NETLIST = """two RC nodes coupled by a resistor and a capacitor (thermosim init: edit freely)
 * at temperature T every node voltage fluctuates with covariance kT times the inverse capacitance matrix
 V1 in 0 dc 1
