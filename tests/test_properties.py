@@ -372,13 +372,19 @@ def test_noise_step_count_is_refused_above_the_limit(t_stop, step):
 
 
 def netlist_conductance(netlist: str, n: int) -> np.ndarray:
-    """G read back from an rc netlist: grounded resistors (diagonal) and VCCS gains (off-diagonal)."""
+    """G read back from an rc netlist: grounded resistors, resistors between nodes (any sign: a matched pair
+    of couplings) and VCCS gains (off-diagonal)."""
     g = np.zeros((n, n))
     for line in netlist.splitlines():
         f = line.split()
         if re.fullmatch(r"R\d+", f[0] if f else "") and f[2] == "0":
             i = int(f[1][1:]) - 1
             g[i, i] += 1.0 / float(f[3])
+        elif f and re.fullmatch(r"R\d+_\d+", f[0]):
+            i, j, c = int(f[1][1:]) - 1, int(f[2][1:]) - 1, 1.0 / float(f[3])
+            g[[i, j], [i, j]] += c
+            g[i, j] -= c
+            g[j, i] -= c
         elif f and re.fullmatch(r"G\d+_\d+", f[0]):
             g[int(f[1][1:]) - 1, int(f[3][1:]) - 1] += float(f[5])
     return g
@@ -407,7 +413,7 @@ def test_rc_precision_compiles_to_the_exact_covariance(data, n, c, g0, t):
         "noise_temperature_k": t,
     }
     built = FAMILIES["rc"].build(spec_from_table(table).params)
-    # the netlist realises G = g0·P: grounded resistors 1/(g0 P_ii), transconductors g0 P_ij
+    # the netlist realises G = g0·P: grounded resistors and one conductance −g0·P_ij per pair
     assert rel_err(netlist_conductance(str(built.circuit), n), g0 * p) < 1e-12
     # the Lyapunov theory of the built circuit is (kT/C)·P⁻¹, to rounding (cond(P) <= 25)
     assert rel_err(built.theory.cov, K_B * t / c * np.linalg.inv(p)) < 1e-9

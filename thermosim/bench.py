@@ -372,3 +372,10 @@ def bench_generate(model_path: Path, verbose: bool = True) -> dict:
         f"{figures['max_readout_difference_v']:.2g} V"
     )
     return figures
+
+
+def bench_coupling(repeats: int = 3, verbose: bool = True) -> dict:
+    """ngspice's cost per step of a dense coupling in each form against n (:mod:`.report.coupling`)."""
+    from .report.coupling import bench_coupling as run
+
+    return run(repeats=repeats, verbose=verbose)

@@ -25,6 +25,7 @@ from PySpice.Spice.Netlist import Circuit
 
 from ..errors import SpecError, positive
 from ..spice.noise import NoisePlan
+from . import dense
 from .built import Built, Energy, Theory
 from .rc import Scalar_or_list, checked_size, square_param, vector_param
 from .registry import register
@@ -207,9 +208,9 @@ def add_couplings(
     for j in np.flatnonzero(np.any(jm, axis=0)) if gate else ():
         v = f"v({node(j)})" if ref is None else f"(v({node(j)})-v({ref}))"
         circuit.raw_spice += f"Bg{j + 1} g{j + 1} 0 V={gate}*{v}\n"
-    for i, j in zip(*np.nonzero(jm), strict=True):
-        ctrl = f"g{j + 1} 0" if gate else f"{node(j)} {ref or 0}"
-        circuit.raw_spice += f"Gc{i + 1}_{j + 1} {node(i)} 0 {ctrl} {g0 * float(jm[i, j])!r}\n"
+    ctrl = [f"g{j + 1}" if gate else node(j) for j in range(len(jm))]
+    units = [node(i) for i in range(len(jm))]
+    circuit.raw_spice += dense.couple(g0 * jm, units, ctrl, "c", ref="0" if gate or ref is None else ref)
 
 
 def potential_kt(

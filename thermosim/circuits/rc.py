@@ -6,12 +6,17 @@ Two ways to give the network:
   conductances between nodes, realised as resistors) or, for a large sparse network, ``coupling_list_s``
   (rows [i, j, g_s]: a resistor of conductance g_s between nodes n_i and n_j, numbered from 1; give ``n``);
 * ``precision``: a symmetric positive-definite matrix P (any signs). It is compiled into conductances
-  G = g0·P with equal capacitors ``c_f``: diagonal → grounded resistors 1/G_ii, off-diagonals →
-  voltage-controlled current sources (transconductors, ngspice ``G`` elements), since a positive
-  off-diagonal would need a negative resistor. With injected noise of equal PSD s = 2·k·T_eff·g0 at every
-  node the stationary covariance is  Σ = (k T_eff / C)·P⁻¹  (Lyapunov with A = G/C, D = s/C²).
-  (Differential encoding, x = v⁺ − v⁻ with crossed wires for negative couplings, is the passive
-  alternative; it doubles the node count, so we use transconductors.)
+  G = g0·P with equal capacitors ``c_f``. The off-diagonals are matched pairs of transconductors
+  (g_ij = g_ji); for the circuit's equations such a pair is one floating conductance −g_ij between the
+  two nodes (a negative resistor where P_ij > 0, an ordinary one where P_ij < 0) with its diagonal share
+  given back to ground, so the netlist writes one resistor per pair and one grounded resistor per node of
+  conductance Σ_j G_ij (the row sum; any sign). Same equations to rounding, half the elements of one G
+  element per ordered pair, and faster in ngspice (docs/results.md "Dense coupling"). Mismatched
+  transconductors (``mismatch_sigma``: each its own device, G no longer symmetric) stay G elements. With
+  injected noise of equal PSD s = 2·k·T_eff·g0 at every node the stationary covariance is
+  Σ = (k T_eff / C)·P⁻¹  (Lyapunov with A = G/C, D = s/C²). (Differential encoding, x = v⁺ − v⁻ with
+  crossed wires for negative couplings, is the passive alternative; it needs a diagonally dominant P and
+  doubles the node count: ten times slower at n = 64.)
 
 Noise: ``thermal`` puts the Johnson noise of every resistor at ``temperature_k`` (fluctuation–dissipation;
 for a passive network Σ = kT·C⁻¹, independent of R); ``injected`` puts independent white currents at the
@@ -52,8 +57,8 @@ class RCParams(nonideal.NonIdeal):  # + the non-ideality keys (circuits/nonideal
     # sparse form of coupling_s: rows [i, j, g_s], a resistor of conductance g_s > 0 between nodes i and j
     # (numbered from 1, each pair once)
     coupling_list_s: tuple[tuple[float, ...], ...] | None = None
-    # target precision matrix P (symmetric positive definite, any signs) compiled into G = g0·P: diagonal →
-    # grounded resistors, off-diagonals → transconductors; Σ = (kT_eff/C)·P⁻¹. Needs noise = "injected"
+    # target precision matrix P (symmetric positive definite, any signs) compiled into G = g0·P: a resistor
+    # −1/(g0·P_ij) per pair (any sign) and row sums to ground; Σ = (kT_eff/C)·P⁻¹. Needs noise = "injected"
     # and equal c_f; excludes r_ohm, coupling_s and coupling_list_s
     precision: tuple[tuple[float, ...], ...] | None = None
     # conductance unit of a precision matrix (G = g0·P); its Johnson level sets every node's injected noise
@@ -263,12 +268,24 @@ def build_rc(p: RCParams) -> Built:
             g[np.diag_indices(n)] = np.diag(p.g0_s * prec) * nonideal.factors(p, "r", n)
         t_noise = nonideal.noise_temperature(p, p.noise_temperature_k)
         off = g - np.diag(np.diag(g))
+        # matched pairs g_ij = g_ji: one floating conductance −g_ij each, its diagonal share given back to
+        # ground (dense.py "rpair": the same equations, half the elements, measured faster in ngspice)
+        ground = np.diag(g) + off.sum(1)
+        with np.errstate(divide="ignore", over="ignore"):  # a conductance too small to invert: VCCS
+            pairs = np.array_equal(off, off.T) and np.all(
+                np.isfinite(1 / np.concatenate([off[off != 0], ground[ground != 0]]))
+            )
+        ground = ground if pairs else np.diag(g)
         for i in range(n):
-            circuit.R(str(i + 1), node(i), circuit.gnd, 1.0 / g[i, i])
-            for j in np.flatnonzero(off[i]):  # current g_ij·v_j leaves node i (O(nonzeros), not O(n²))
+            if ground[i] != 0:
+                circuit.R(str(i + 1), node(i), circuit.gnd, 1.0 / ground[i])
+            for j in i + 1 + np.flatnonzero(off[i, i + 1 :]) if pairs else ():
+                circuit.R(f"{i + 1}_{j + 1}", node(i), node(j), -1.0 / off[i, j])
+            for j in () if pairs else np.flatnonzero(off[i]):  # current g_ij·v_j leaves node i
                 circuit.VCCS(f"{i + 1}_{j + 1}", node(i), circuit.gnd, node(j), circuit.gnd, g[i, j])
             inject(i, 2 * K_B * t_noise * p.g0_s, f"inj@{t_noise:g}K")
-        info["transconductors"] = int(np.count_nonzero(g - np.diag(np.diag(g))))
+        info["couplings"] = int(np.count_nonzero(off))  # ordered pairs i ≠ j
+        info["coupling_elements"] = "resistor pairs" if pairs else "transconductors"
     else:
         r_nominal = vector_param(p.r_ohm, n, "r_ohm")
         r = r_nominal * nonideal.factors(p, "r", n)

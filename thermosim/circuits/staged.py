@@ -35,6 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import SpecError, positive
+from . import dense
 
 LEAK_OHM = 1e12
 
@@ -149,10 +150,8 @@ def add_stages(circuit, arrays, p, n: int, base: tuple, g0: float, v0: float, re
     for k in banks:
         for j in np.flatnonzero(np.any(jm[k], axis=0)):
             circuit.raw_spice += f"Bg{k + 1}_{j + 1} g{k + 1}_{j + 1} 0 V={gate(times, k)}*{volts(j)}\n"
-        for i, j in zip(*np.nonzero(jm[k]), strict=True):
-            circuit.raw_spice += (
-                f"Gc{k + 1}_{i + 1}_{j + 1} {into[i]} 0 g{k + 1}_{j + 1} 0 {num(g0 * jm[k, i, j])}\n"
-            )
+        copies = [f"g{k + 1}_{j + 1}" for j in range(n)]
+        circuit.raw_spice += dense.couple(g0 * jm[k], into, copies, f"c{k + 1}_")  # G elements (dense.py)
     if p.sense:
         circuit.raw_spice += (
             f"Bq0 q0 0 I=(time>={num(p.sense_from_s)}?1:0)*{num(-p.sense_ref_a)}\n"

@@ -163,6 +163,10 @@ def cmd_bench(args) -> int:
         figures = bench_engine(repeats=args.repeats, t_stop_s=args.t_stop, verbose=not args.json)
     elif args.name == "noise":
         figures = bench_noise(verbose=not args.json)
+    elif args.name == "coupling":
+        from ..bench import bench_coupling
+
+        figures = bench_coupling(repeats=args.repeats, verbose=not args.json)
     elif args.name == "generate":
         from ..bench import bench_generate
 

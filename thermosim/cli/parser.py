@@ -257,9 +257,13 @@ def _parser() -> argparse.ArgumentParser:
     _out_and_json(ge, RESULTS / "generative", "output directory (with model.npz)", "the metrics")
 
     b = sub.add_parser("bench", help="benchmarks that print ratios measured side by side")
-    b.add_argument("name", choices=["engine", "noise", "sweep", "generate"], help="which benchmark")
+    b.add_argument(
+        "name", choices=["engine", "noise", "sweep", "generate", "coupling"], help="which benchmark"
+    )
     b.add_argument("--json", action="store_true", help="print one JSON object of the figures")
-    b.add_argument("--repeats", type=_count, default=3, help="engine: alternated repeats (default 3)")
+    b.add_argument(
+        "--repeats", type=_count, default=3, help="engine, coupling: alternated repeats (default 3)"
+    )
     b.add_argument("--t-stop", type=float, help="engine: simulated time of the benchmark run (s)")
 
     la = sub.add_parser(

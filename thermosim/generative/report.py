@@ -152,8 +152,9 @@ def section_body(r: dict, training: dict | None = None) -> str:
             f"({sp['cpu_s']:.0f} CPU s, {sp['workers']} workers, {sp['points_per_netlist']} time points "
             f"per netlist; ngspice itself "
             "dominates: 0.35 of the 0.43 CPU s of one profiled sample, two thirds of it the dense 64 × 64 "
-            "coupling block — 4032 transconductors loaded and the matrix factored at each of the 2 Newton "
-            "iterations per time point —; the rest is preparing the netlist, streaming its noise and reading "
+            "coupling block — 4032 transconductors loaded and the matrix factored at each of the 3 Newton "
+            "iterations per time point, the fastest form measured (docs/results.md) —; the rest is "
+            "preparing the netlist, streaming its noise and reading "
             "its waveforms)"
             + (f"; training {training_s(training):.0f} s (paths + fit)" if training else "")
             + f"; twin {cost['twin_wall_s']:.1f} s."
