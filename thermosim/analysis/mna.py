@@ -77,7 +77,7 @@ def linear_law(elements: list[Element], temperature_k: float) -> LinearLaw:
         if e.kind in "rc":
             mat, val = (a_mat, -1.0 / e.value) if e.kind == "r" else (m_mat, e.value)
             add(mat, p, p, val), add(mat, n, n, val), add(mat, p, n, -val), add(mat, n, p, -val)
-            if e.kind == "r" and e.noisy:
+            if e.kind == "r" and e.noisy and e.value > 0:  # a negative resistor is active: no Johnson noise
                 col = np.zeros(size)
                 if p is not None:
                     col[p] = 1.0

@@ -51,7 +51,8 @@ def held_nodes(parsed: Parsed) -> set[str]:
 def thermalize(parsed: Parsed, temperature_k: float) -> Thermal:
     """Rewrite a parsed netlist so every noisy resistor carries its Johnson noise at ``temperature_k``."""
     held = held_nodes(parsed)
-    resistors = [e for e in parsed.elements if e.kind == "r" and e.value and e.noisy]
+    resistors = [e for e in parsed.elements if e.kind == "r" and e.value and e.value > 0 and e.noisy]
+    active = [e.name for e in parsed.elements if e.kind == "r" and e.value and e.value < 0]
     # a spanning forest of capacitors grown from the held nodes: parent[node] = (capacitor, parent node)
     parent: dict[str, tuple] = {}
     frontier = sorted(held)
@@ -141,6 +142,10 @@ def thermalize(parsed: Parsed, temperature_k: float) -> Thermal:
                 continue
             text = " ".join(fields)
         body.append(text)
+    if active:  # a negative resistance is an active element: fluctuation–dissipation does not apply
+        notes.append(
+            f"no Johnson noise on the negative resistor(s) {', '.join(active[:8])} (active elements)"
+        )
     if dropped:
         notes.append(
             f"dropped {', '.join(sorted(set(dropped)))}: thermosim runs its own fixed-step transient"
