@@ -55,26 +55,30 @@ def thermalize(parsed: Parsed, temperature_k: float) -> Thermal:
     active = [e.name for e in parsed.elements if e.kind == "r" and e.value and e.value < 0]
     # a spanning forest of capacitors grown from the held nodes: parent[node] = (capacitor, parent node)
     parent: dict[str, tuple] = {}
-    frontier = sorted(held)
+    frontier = set(held)
     caps = [e for e in parsed.elements if e.kind == "c" and e.value and e.value > 0]
-    while frontier:
-        nxt = []
+    while frontier:  # breadth first: every node gets the shortest capacitor path to ground
+        nxt = set()
         for c in caps:
             a, b = c.nodes
             for near, far in ((a, b), (b, a)):
                 if near in frontier and far not in held and far not in parent:
                     parent[far] = (c, near)
-                    nxt.append(far)
+                    nxt.add(far)
         frontier = nxt
     routes: dict[str, tuple[tuple[str, float], ...]] = {n: () for n in held}
     ports: dict[str, tuple] = {}  # capacitor name -> (capacitor, node side, parent side)
 
-    def route(node: str) -> tuple[tuple[str, float], ...]:
-        if node not in routes:
+    def route(node: str) -> None:  # the capacitors from node down to a held node (iterative: deep chains)
+        path = []
+        while node not in routes:
             cap, up = parent[node]
             ports[cap.name] = (cap, node, up)
-            routes[node] = ((cap.name, 1.0),) + route(up)
-        return routes[node]
+            path.append((node, cap.name))
+            node = up
+        for n, cap_name in reversed(path):
+            routes[n] = ((cap_name, 1.0),) + routes[node]
+            node = n
 
     plan = NoisePlan(file_stem="noise")
     for r in resistors:
