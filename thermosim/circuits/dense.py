@@ -1,4 +1,4 @@
-"""Dense linear couplings written as ngspice elements, in several equivalent forms (issue 19).
+"""Dense linear couplings written as ngspice elements, in several equivalent forms.
 
 A coupling matrix K (n × n, zero diagonal, any signs) means: a current Σ_j K_ij·v(c_j) leaves node
 ``into[i]`` (towards ground), where v(c_j) is the voltage of control node ``ctrl[j]``. Every form below
