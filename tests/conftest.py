@@ -132,3 +132,17 @@ def shipped_runs(once):
     if not HAVE_NGSPICE:
         pytest.skip("ngspice is not installed")
     return ShippedRuns(once)
+
+
+@pytest.fixture
+def dask_scheduler():
+    """The address of a live local Dask cluster (2 single-threaded worker processes) for one test."""
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=None,
+        worker_class=distributed.Worker,
+    ) as cluster:
+        yield cluster.scheduler_address

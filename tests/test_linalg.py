@@ -238,24 +238,16 @@ def test_inverse_cli_json(tmp_path):
 
 
 @pytest.mark.ngspice
-def test_linalg_on_a_dask_scheduler_is_the_pool_run(tmp_path):
+def test_linalg_on_a_dask_scheduler_is_the_pool_run(tmp_path, dask_scheduler):
     """Each run's noise seed is its job's and results are read in job order: two problems on an existing
     Dask cluster give the process pool's samples and answers bit for bit."""
     import io
 
     import thermosim as ts
 
-    distributed = pytest.importorskip("distributed")
     args = {"random": [3, 4], "samples": 5000, "seed": 3, "workers": 2, "log": io.StringIO()}
     ts.linalg("inverse", out=tmp_path / "pool", **args)
-    with distributed.LocalCluster(
-        n_workers=2,
-        threads_per_worker=1,
-        processes=True,
-        dashboard_address=None,
-        worker_class=distributed.Worker,
-    ) as cluster:
-        ts.linalg("inverse", out=tmp_path / "dask", scheduler=cluster.scheduler_address, **args)
+    ts.linalg("inverse", out=tmp_path / "dask", scheduler=dask_scheduler, **args)
     pool, dask = (json.loads((tmp_path / k / "linalg.json").read_text())["runs"] for k in ("pool", "dask"))
     assert [r["d"] for r in dask] == [3, 4]
     for a, b in zip(pool, dask, strict=True):

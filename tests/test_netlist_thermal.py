@@ -21,7 +21,6 @@ from thermosim.analysis.mna import NotLinear, linear_law
 from thermosim.physics import K_B
 from thermosim.spice.parse import NetlistError, evaluate, parse, set_values
 
-pytestmark = pytest.mark.xdist_group("netlist_thermal")
 K_SE = 3.0
 T = 300.0
 KT = K_B * T

@@ -230,17 +230,9 @@ def test_plot_replots_from_the_table(tmp_path):
 
 
 @pytest.mark.ngspice
-def test_existing_dask_scheduler(tmp_path):
-    distributed = pytest.importorskip("distributed")
+def test_existing_dask_scheduler(tmp_path, dask_scheduler):
     p = write_sweep(tmp_path / "s.toml", replicas=1)
-    with distributed.LocalCluster(
-        n_workers=2,
-        threads_per_worker=1,
-        processes=True,
-        dashboard_address=None,
-        worker_class=distributed.Worker,
-    ) as cluster:
-        r = thermosim("sweep", str(p), "--scheduler", cluster.scheduler_address, "--out", str(tmp_path / "o"))
+    r = thermosim("sweep", str(p), "--scheduler", dask_scheduler, "--out", str(tmp_path / "o"))
     assert r.returncode == 0, r.stderr
     rows = read_table(tmp_path / "o" / "table.csv")
     assert [r["status"] for r in rows] == ["ok"] * 3

@@ -67,13 +67,13 @@ def thermalize(parsed: Parsed, temperature_k: float) -> Thermal:
                     nxt.add(far)
         frontier = nxt
     routes: dict[str, tuple[tuple[str, float], ...]] = {n: () for n in held}
-    ports: dict[str, tuple] = {}  # capacitor name -> (capacitor, node side, parent side)
+    ports: dict[str, tuple] = {}  # capacitor name -> (capacitor, the node it hands the charge to)
 
     def route(node: str) -> None:  # the capacitors from node down to a held node (iterative: deep chains)
         path = []
         while node not in routes:
             cap, up = parent[node]
-            ports[cap.name] = (cap, node, up)
+            ports[cap.name] = (cap, up)
             path.append((node, cap.name))
             node = up
         for n, cap_name in reversed(path):
@@ -90,7 +90,7 @@ def thermalize(parsed: Parsed, temperature_k: float) -> Thermal:
                     "or mark the resistor noisy=0)"
                 )
         route(r.nodes[0]), route(r.nodes[1])
-    for name, (cap, _, _) in ports.items():
+    for name, (cap, _) in ports.items():
         plan.nodes.append(name)
         plan.caps_f.append(cap.value)
     plan.routes = routes
@@ -132,7 +132,7 @@ def thermalize(parsed: Parsed, temperature_k: float) -> Thermal:
                 "seeded Johnson noise"
             )
         if element is not None and element.name in ports:
-            cap, _, up = ports[element.name]
+            cap, up = ports[element.name]
             fields = tokens(text)
             far = 1 if ("0" if fields[1].lower() in GROUND else fields[1].lower()) == up else 2
             drive = DRIVE_PREFIX + cap.name
