@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import shutil
 
 import numpy as np
 import pytest
@@ -211,6 +212,14 @@ def test_run_says_where_and_refuses_another_specs_folder(tmp_path):
     assert (out / "metrics.json").read_bytes() == before
     r = thermosim("run", "tiny", "--no-plots", "--set", "sim.seed=2", "--json", cwd=tmp_path)  # same spec
     assert r.returncode == 0 and json.loads(r.stdout)["results"] == str(out)
+    # the spec is recorded relative to its results, so a moved (or cloned) checkout still owns them
+    assert json.loads((out / "metrics.json").read_text())["spec_path"] == "../../tiny.toml"
+    moved = tmp_path / "moved"
+    moved.mkdir()
+    shutil.copytree(out, moved / "results" / "tiny")
+    shutil.copy(tmp_path / "tiny.toml", moved)
+    r = thermosim("run", "tiny", "--no-plots", "--samples", "none", cwd=moved)
+    assert r.returncode == 0, r.stderr
 
 
 @pytest.mark.ngspice

@@ -121,13 +121,24 @@ def check_same_source(out: Path, name: str, source: str | None, samples: str = "
     try:
         old = json.loads((out / "metrics.json").read_text())
         old_name, old_source = str(old.get("circuit")), old.get("spec_path")
-    except (OSError, ValueError, AttributeError):
+        if old_source:  # recorded relative to the folder (:func:`recorded_source`); older runs: absolute
+            old_source = os.path.normpath(os.path.join(Path(out).resolve(), old_source))
+    except (OSError, ValueError, AttributeError, TypeError):
         return  # no earlier run there (an empty or foreign folder is check_output_dir's business)
     if old_name != name or (old_source and source and old_source != source):
         raise ValueError(
             f"{out} holds the results of '{old_name}' ({old_source or 'no spec file recorded'}), not of "
             f"'{name}' ({source or 'no spec file'}): choose another folder with --out (nothing was run)"
         )
+
+
+def recorded_source(source: str | None, out: Path) -> str | None:
+    """The spec file as metrics.json records it: relative to the results folder, so results committed
+    beside their specs still belong to them in a clone or a moved checkout (an absolute path would name
+    the folder they were made in)."""
+    if not source or not os.path.isabs(source):
+        return source
+    return os.path.relpath(source, Path(out).resolve())
 
 
 def _thin(metrics: dict, samples, times, mode: str):
@@ -181,6 +192,7 @@ def write_outputs(
             metrics["figures"] = run_figures(metrics, samples, stage, cdfs)
             if figures_hook is not None:  # the family's own figures
                 metrics["figures"] += figures_hook(metrics, samples, stage)
+        metrics["spec_path"] = recorded_source(metrics.get("spec_path"), out)
         if "timing_s" in metrics:  # all but this file and the rename (milliseconds)
             metrics["timing_s"]["write"] = time.perf_counter() - t0
             stamp_cpu(metrics)
