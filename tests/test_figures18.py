@@ -36,14 +36,14 @@ def quartic_density(x: np.ndarray, p: QuarticParams) -> np.ndarray:
 def test_exact_density_from_the_quartic_cdf_integrates_to_one_and_is_the_quartic_law():
     p = QuarticParams(kt=0.1)
     built = build_quartic(p)
-    (cdf,) = built.theory.cdfs
+    (cdf,) = built.law().cdfs
     v0 = p.v_unit_v
     u = np.linspace(-0.25, 0.25, 801)  # volts, ±2.5 model units
     pdf = plots.density_from_cdf(cdf, u)  # 1/V
     assert np.trapezoid(pdf, u) == pytest.approx(1.0, abs=1e-4)
     exact = quartic_density(u / v0, p) / v0
     assert np.max(np.abs(pdf - exact)) < 1e-3 * exact.max()
-    gauss_sd = np.sqrt(built.theory.cov[0, 0])  # the Gaussian of the same variance is visibly different
+    gauss_sd = np.sqrt(built.law().cov[0, 0])  # the Gaussian of the same variance is visibly different
     gauss = np.exp(-0.5 * (u / gauss_sd) ** 2) / (gauss_sd * np.sqrt(2 * np.pi))
     assert abs(gauss.max() - exact.max()) > 0.03 * exact.max()
 
@@ -58,14 +58,14 @@ def test_run_hist_draws_the_exact_density_when_the_theory_has_a_cdf_and_the_gaus
     p = QuarticParams(kt=0.1)
     built = build_quartic(p)
     rng = np.random.default_rng(0)
-    samples = rng.normal(0, np.sqrt(built.theory.cov[0, 0]), (4000, 1))
+    samples = rng.normal(0, np.sqrt(built.law().cov[0, 0]), (4000, 1))
     metrics = {
         "circuit": "q",
         "variables": ["v(u1)"],
-        "cov_theory": built.theory.cov.tolist(),
-        "mean_theory": built.theory.mean.tolist(),
+        "cov_theory": built.law().cov.tolist(),
+        "mean_theory": built.law().mean.tolist(),
     }
-    (ax,) = plots.run_figure("hist", metrics, samples, cdfs=built.theory.cdfs)
+    (ax,) = plots.run_figure("hist", metrics, samples, cdfs=built.law().cdfs)
     line = _curve(ax)
     assert "exact density" in line.get_label()
     x_mv, pdf_per_mv = line.get_data()

@@ -130,16 +130,16 @@ def test_nonidealities_keep_nominal_theory_and_record_the_built_one():
     base = RCParams(precision=prec, c_f=1e-12, g0_s=1e-6, noise="injected", noise_temperature_k=1e6)
     ideal = build_rc(base)
     hot = build_rc(replace(base, actual_temperature_k=1.1e6))
-    np.testing.assert_allclose(hot.theory.cov, ideal.theory.cov)
-    np.testing.assert_allclose(hot.info["actual"]["cov"], 1.1 * ideal.theory.cov, rtol=1e-10)
+    np.testing.assert_allclose(hot.law().cov, ideal.law().cov)
+    np.testing.assert_allclose(hot.info["actual"]["cov"], 1.1 * ideal.law().cov, rtol=1e-10)
     par = build_rc(replace(base, parasitic_c_f=1e-13))
-    np.testing.assert_allclose(par.info["actual"]["cov"], ideal.theory.cov / 1.1, rtol=1e-10)
+    np.testing.assert_allclose(par.info["actual"]["cov"], ideal.law().cov / 1.1, rtol=1e-10)
     assert "Cp1" in str(par.circuit) and "Cp1" not in str(ideal.circuit)
     # a noise filter far above the circuit's rates changes nothing; at the rates it removes power
     wide = np.asarray(build_rc(replace(base, noise_bandwidth_hz=1e10)).info["actual"]["cov"])
-    np.testing.assert_allclose(wide, ideal.theory.cov, rtol=1e-3)
+    np.testing.assert_allclose(wide, ideal.law().cov, rtol=1e-3)
     narrow = np.asarray(build_rc(replace(base, noise_bandwidth_hz=1e5)).info["actual"]["cov"])
-    assert np.all(np.diag(narrow) < np.diag(ideal.theory.cov))
+    assert np.all(np.diag(narrow) < np.diag(ideal.law().cov))
     mm = build_rc(replace(base, mismatch_sigma=0.01, mismatch_seed=4))
     assert (
         mm.info["actual"]["cov"]

@@ -416,7 +416,7 @@ def test_rc_precision_compiles_to_the_exact_covariance(data, n, c, g0, t):
     # the netlist realises G = g0·P: grounded resistors and one conductance −g0·P_ij per pair
     assert rel_err(netlist_conductance(str(built.circuit), n), g0 * p) < 1e-12
     # the Lyapunov theory of the built circuit is (kT/C)·P⁻¹, to rounding (cond(P) <= 25)
-    assert rel_err(built.theory.cov, K_B * t / c * np.linalg.inv(p)) < 1e-9
+    assert rel_err(built.law().cov, K_B * t / c * np.linalg.inv(p)) < 1e-9
 
 
 @st.composite
@@ -435,7 +435,7 @@ def test_rlc_precision_compiles_to_equipartition(data, n, c_unit, l_h, t):
     table = {"name": "p", "family": "rlc", "sim": {"t_stop_s": 1.0}}
     table["circuit"] = {"precision": p.tolist(), "c_unit_f": c_unit, "l_h": l_h, "temperature_k": t}
     built = FAMILIES["rlc"].build(spec_from_table(table).params)
-    cov = built.theory.cov
+    cov = built.law().cov
     sv, si = K_B * t / c_unit * np.linalg.inv(p), K_B * t / l_h * np.eye(n)
     assert rel_err(cov[:n, :n], sv) < 1e-7
     assert rel_err(cov[n:, n:], si) < 1e-7

@@ -49,7 +49,7 @@ def test_large_thermal_ring_theory_is_equipartition():
     table["circuit"]["c_f"] = [1e-12 * (1 + (i % 3)) for i in range(n)]
     built = FAMILIES["rc"].build(spec_from_table(table).params)
     expected = K_B * 300.0 * np.diag(1 / np.asarray(table["circuit"]["c_f"]))
-    assert np.abs(built.theory.cov - expected).max() <= 1e-12 * np.abs(expected).max()
+    assert np.abs(built.law().cov - expected).max() <= 1e-12 * np.abs(expected).max()
 
 
 def gaussian_samples(d: int, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -153,7 +153,7 @@ def test_coupling_list_is_the_dense_matrix():
     del sparse["circuit"]["coupling_s"]
     a, b = (prepare(spec_from_table(t)) for t in (dense, sparse))
     assert a.netlist == b.netlist
-    np.testing.assert_array_equal(a.built.theory.cov, b.built.theory.cov)
+    np.testing.assert_array_equal(a.built.law().cov, b.built.law().cov)
 
 
 @pytest.mark.parametrize(

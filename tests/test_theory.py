@@ -28,7 +28,7 @@ def test_passive_thermal_network_is_equipartition_independent_of_r():
         p = RCParams(c_f=tuple(np.diag(c)), r_ohm=tuple(r), coupling_s=tuple(map(tuple, gc)))
         built = build_rc(p)
         ref = equipartition_covariance(c, 300.0)
-        np.testing.assert_allclose(built.theory.cov, ref, rtol=1e-9, atol=1e-12 * ref.max())
+        np.testing.assert_allclose(built.law().cov, ref, rtol=1e-9, atol=1e-12 * ref.max())
 
 
 def test_precision_compiles_to_scaled_inverse():
@@ -37,7 +37,7 @@ def test_precision_compiles_to_scaled_inverse():
         precision=tuple(map(tuple, prec)), c_f=1e-12, g0_s=1e-6, noise="injected", noise_temperature_k=3e6
     )
     built = build_rc(p)
-    np.testing.assert_allclose(built.theory.cov, K_B * 3e6 / 1e-12 * np.linalg.inv(prec), rtol=1e-9)
+    np.testing.assert_allclose(built.law().cov, K_B * 3e6 / 1e-12 * np.linalg.inv(prec), rtol=1e-9)
 
 
 def test_lyapunov_exact_for_non_normal_drift():
@@ -92,9 +92,9 @@ def test_rlc_lyapunov_is_equipartition_for_passive_cells():
     kt = K_B * 300.0
     v_ref = kt * np.linalg.inv(p.capacitance())
     i_ref = kt * np.diag(1 / np.asarray(p.l_h))
-    np.testing.assert_allclose(built.theory.cov[:n, :n], v_ref, rtol=1e-9, atol=1e-12 * v_ref.max())
-    np.testing.assert_allclose(built.theory.cov[n:, n:], i_ref, rtol=1e-9, atol=1e-12 * i_ref.max())
-    assert np.abs(built.theory.cov[:n, n:]).max() < 1e-12 * np.sqrt(v_ref.max() * i_ref.max())
+    np.testing.assert_allclose(built.law().cov[:n, :n], v_ref, rtol=1e-9, atol=1e-12 * v_ref.max())
+    np.testing.assert_allclose(built.law().cov[n:, n:], i_ref, rtol=1e-9, atol=1e-12 * i_ref.max())
+    assert np.abs(built.law().cov[:n, n:]).max() < 1e-12 * np.sqrt(v_ref.max() * i_ref.max())
 
 
 def test_rlc_precision_compiles_to_maxwell_capacitance():
@@ -102,7 +102,7 @@ def test_rlc_precision_compiles_to_maxwell_capacitance():
 
     prec = np.array([[1.5, -0.4, 0.0], [-0.4, 1.2, -0.3], [0.0, -0.3, 1.0]])
     built = build_rlc(RLCParams(precision=tuple(map(tuple, prec)), c_unit_f=1e-9))
-    np.testing.assert_allclose(built.theory.cov[:3, :3], K_B * 300 / 1e-9 * np.linalg.inv(prec), rtol=1e-9)
+    np.testing.assert_allclose(built.law().cov[:3, :3], K_B * 300 / 1e-9 * np.linalg.inv(prec), rtol=1e-9)
     text = str(built.circuit)
     assert "C1_2 n1 n2 4.0000000000000007e-10" in text and "C1_3" not in text  # −c_unit·P_ij
     assert "C2 n2 nz_n2 4.999999999999999e-10" in text  # row sum to ground: (1.2 − 0.4 − 0.3)·1 nF

@@ -14,7 +14,6 @@ import math
 from collections.abc import Callable, Sequence
 
 import numpy as np
-from scipy.linalg import LinAlgError, cholesky, solve_triangular
 
 from .stats import as_columns, tau_int_columns
 
@@ -30,6 +29,7 @@ Cdf = Callable[[np.ndarray], np.ndarray]
 Reference = np.ndarray | Cdf | Sequence[Cdf]
 
 PSEUDO_COUNT = 0.5  # per-bin pseudo-count of the histogram KL (Krichevsky–Trofimov / Jeffreys prior)
+W1_CHUNK = 1 << 16  # samples per piece of the CDF-path W1
 CDF_TAIL_TOL = 1e-12  # the CDF-path W1 integrates until F < tol on the left and 1 − F < tol on the right
 
 
@@ -43,6 +43,8 @@ def _spd_cholesky(cov: np.ndarray, who: str, name: str) -> np.ndarray:
     scale = float(np.max(np.abs(cov))) if cov.size else 0.0
     if not np.allclose(cov, cov.T, rtol=0.0, atol=1e-10 * scale):
         raise ValueError(f"{who}: {name} is not symmetric")
+    from scipy.linalg import LinAlgError, cholesky  # loaded by the analysis, not by every import
+
     try:
         return cholesky(cov, lower=True)
     except LinAlgError:
@@ -76,6 +78,8 @@ def gaussian_kl(mean_p, cov_p, mean_q, cov_q) -> float:
     mq, cq = _mean_cov(mean_q, cov_q, who, "q")
     if mp.size != mq.size:
         raise ValueError(f"{who}: dimension mismatch, p has d = {mp.size} and q has d = {mq.size}")
+    from scipy.linalg import solve_triangular
+
     lp = _spd_cholesky(cp, who, "cov_p")
     lq = _spd_cholesky(cq, who, "cov_q")
     a = solve_triangular(lq, lp, lower=True)
@@ -125,7 +129,7 @@ def sample_gaussian_kl(x: np.ndarray, mean, cov, tau: float | None = None, thin:
     if tau is not None:
         n_mean = n_cov = n / tau
     else:
-        z = np.linalg.solve(np.linalg.cholesky(c), (a - m).T).T
+        z = (a - m) @ np.linalg.inv(np.linalg.cholesky(c)).T  # whitened rows: one d × d inverse
         n_mean = n / float(tau_int_columns(z, thin=thin).max())
         n_cov = n / float(tau_int_columns(z**2, thin=thin).max())
     kl = gaussian_kl(a.mean(axis=0), cov_hat, m, c)
@@ -180,6 +184,14 @@ def _smoothed(counts: np.ndarray, n: float) -> np.ndarray:
     return (counts + PSEUDO_COUNT) / (n + PSEUDO_COUNT * counts.size)
 
 
+def _bin_counts(x: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Counts in the bins (−∞, e₁), [e₁, e₂), …, [e_B, ∞). Sorted x (the run's marginals pass sorted
+    columns): B binary searches, O(B log n); else one search per value, O(n log B)."""
+    if np.all(x[1:] >= x[:-1]):
+        return np.diff(np.searchsorted(x, edges, side="left"), prepend=0, append=x.size)
+    return np.bincount(np.searchsorted(edges, x, side="right"), minlength=edges.size + 1)
+
+
 def marginal_hist_kl(x: np.ndarray, y_or_cdf: Reference, bins: int | None = None) -> np.ndarray:
     """Per-column histogram ``KL(p_x ‖ q_ref)`` in nats, shape ``(d,)``.
 
@@ -216,7 +228,7 @@ def marginal_hist_kl(x: np.ndarray, y_or_cdf: Reference, bins: int | None = None
         pooled = xj if y is None else np.concatenate([xj, y[:, j]])
         edges = np.unique(np.quantile(pooled, probs))
         n_b = edges.size + 1
-        p = _smoothed(np.bincount(np.searchsorted(edges, xj, side="right"), minlength=n_b), n)
+        p = _smoothed(_bin_counts(xj, edges), n)
         if y is None:
             f = np.concatenate([[0.0], _cdf_values(cdfs[j], edges, who), [1.0]])
             q = _smoothed(n * np.clip(np.diff(f), 0.0, None), n)
@@ -246,14 +258,30 @@ def _w1_to_cdf(xs: np.ndarray, cdf: Cdf, n_grid: int, who: str) -> float:
             break
         hi += step
         step *= 2
-    # the union of two sorted arrays (np.union1d's values): a stable sort merges the two runs in O(n)
-    t = np.concatenate([np.linspace(lo, hi, n_grid), xs])
-    t.sort(kind="stable")
-    t = t[np.r_[True, t[1:] != t[:-1]]]
-    f = _cdf_values(cdf, t, who)
-    fn = np.searchsorted(xs, t[:-1], side="right") / xs.size  # F_n on [t_i, t_{i+1})
-    integrand = 0.5 * (np.abs(fn - f[:-1]) + np.abs(fn - f[1:]))
-    return float(np.sum(integrand * np.diff(t)))
+    # the nodes are the union of the grid and the samples (np.union1d's values), taken in pieces of
+    # W1_CHUNK samples with the grid points among them: cache-sized temporaries instead of a dozen arrays
+    # of the run's size (2e6 samples: 3× faster). A piece never splits equal samples, so the nodes of
+    # consecutive pieces are distinct and a piece's last cell ends at the next piece's first sample.
+    grid = np.linspace(lo, hi, n_grid)
+    n = xs.size
+    bounds = np.unique(np.r_[0, np.searchsorted(xs, xs[W1_CHUNK:n:W1_CHUNK], side="left"), n])
+    grid_bounds = np.r_[0, np.searchsorted(grid, xs[bounds[1:-1]], side="left"), n_grid]
+    total = 0.0
+    for k in range(len(bounds) - 1):
+        a, b = bounds[k], bounds[k + 1]
+        g = grid[grid_bounds[k] : grid_bounds[k + 1]]
+        both = np.concatenate([g, xs[a:b]])
+        order = np.argsort(both, kind="stable")  # merges two sorted runs; says which nodes are samples
+        t = both[order]
+        count = a + np.cumsum(order >= g.size)  # samples ≤ t[i]
+        last = np.r_[t[1:] != t[:-1], True]  # the last of equal nodes carries every sample equal to it
+        t, count = t[last], count[last]
+        if b < n:
+            t = np.append(t, xs[b])
+        f = _cdf_values(cdf, t, who)
+        fn = count[: t.size - 1] / n  # F_n on [t_i, t_{i+1})
+        total += float(np.sum(0.5 * (np.abs(fn - f[:-1]) + np.abs(fn - f[1:])) * np.diff(t)))
+    return total
 
 
 def wasserstein1(x: np.ndarray, y_or_cdf: Reference, n_grid: int = 8192) -> np.ndarray:

@@ -51,11 +51,15 @@ def sekimoto_heat(
     ``potential(x, t)`` is V/kT for the rows of ``x`` (shape (n, d)) at times ``t``. With the work done by
     changing parameters at fixed state, W = Σ_k [V(x_k, t_{k+1}) − V(x_k, t_k)], the first law gives the
     heat released Q = V(x_0, t_0) − V(x_f, t_f) + W. For a time-independent potential W = 0 and
-    Q = V(x_0) − V(x_f), whose mean vanishes in a stationary state. Cost: two potential evaluations.
+    Q = V(x_0) − V(x_f), whose mean vanishes in a stationary state. Cost: two potential evaluations over
+    the trajectory; two points for a potential marked time-independent (``potential.static = True``).
     """
     x, t = np.asarray(x, float), np.asarray(t, float)
     if x.ndim == 1:
         x = x[:, None]
+    if getattr(potential, "static", False):
+        ends = potential(x[[0, -1]], t[[0, -1]])
+        return {"heat_kt": float(ends[0] - ends[1]), "work_kt": 0.0}
     v_now = potential(x, t)
     v_next = potential(x[:-1], t[1:])
     work = float(np.sum(v_next - v_now[:-1]))
@@ -71,6 +75,7 @@ def gaussian_potential(mean: np.ndarray, cov: np.ndarray) -> Callable[[np.ndarra
         y = np.asarray(x, float) - m
         return 0.5 * np.einsum("ni,ij,nj->n", y, prec, y)
 
+    v.static = True  # no time dependence: the heat needs the trajectory's two ends only
     return v
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 from contextlib import nullcontext
 
 import numpy as np
-from scipy import linalg
 from threadpoolctl import threadpool_limits
 
 from ..physics import K_B
@@ -22,6 +21,8 @@ def lyapunov_covariance(a: np.ndarray, d: np.ndarray) -> np.ndarray:
 
     Raises ValueError if A is not stable (some eigenvalue with Re λ ≤ 0): no stationary state exists.
     """
+    from scipy import linalg  # here, not at import: a run builds its netlist before scipy is loaded
+
     a, d = np.asarray(a, float), np.asarray(d, float)
     # large networks on one BLAS thread (threads oversubscribed on a busy machine cost 10×); small
     # matrices stay as they were (OpenBLAS runs them on one thread anyway)

@@ -81,7 +81,9 @@ class Built:
     circuit: Any  # PySpice Circuit, noise sources placed (filesource attached by the netlister)
     noise: NoisePlan
     variables: tuple[str, ...]  # ngspice vectors sampled, in order: "v(n1)", "i(l1)", ...
-    theory: Theory
+    # the exact law, or a function computing it: a run calls it while ngspice runs (it may cost an
+    # import of scipy or an O(n³) solve); read it with :meth:`law`
+    theory: Theory | Callable[[], Theory]
     tau_fast_s: float  # fastest relaxation time (sets the automatic noise step)
     tau_slow_s: float  # slowest relaxation time (sets the automatic burn-in)
     energy: Energy = Energy()
@@ -94,3 +96,9 @@ class Built:
     linear: bool = False
     # files the netlist reads (.include), (name relative to the run folder, bytes): written beside it
     files: tuple[tuple[str, bytes], ...] = ()
+
+    def law(self) -> Theory:
+        """The exact law: :attr:`theory`, computed on first use when the builder handed a function."""
+        if callable(self.theory):
+            object.__setattr__(self, "theory", self.theory())
+        return self.theory

@@ -157,21 +157,16 @@ def with_filter(c: np.ndarray, g: np.ndarray, c_b: np.ndarray, g_b: np.ndarray) 
     return c2, g2
 
 
-def linear_theory(c: np.ndarray, g: np.ndarray, s: np.ndarray, l_h=None, r_s=None) -> tuple:
-    """Stationary covariance and drift of a linear network: C dv = −(G v + B i) dt + dQ, L di = (Bᵀv −
-    R_s i) dt with E[dQ dQᵀ] = S dt and inductors from node k to ground for k < len(l_h) (B = [I; 0]).
-
-    State x = (v, i); A = [[C⁻¹G, C⁻¹B], [−L⁻¹Bᵀ, L⁻¹R_s]], D = blockdiag(C⁻¹SC⁻¹, 0); Σ solves
-    AΣ + ΣAᵀ = D (exact for non-normal A). Returns (Σ, A). Units: V², V·A, A². Cost O((N + m)³).
-    """
-    c, g, s = (np.asarray(x, float) for x in (c, g, s))
+def drift_matrix(c: np.ndarray, g: np.ndarray, l_h=None, r_s=None) -> np.ndarray:
+    """Drift A of a linear network's state x = (v, i): C dv = −(G v + B i) dt + dQ, L di = (Bᵀv −
+    R_s i) dt, inductors from node k to ground for k < len(l_h) (B = [I; 0]);
+    A = [[C⁻¹G, C⁻¹B], [−L⁻¹Bᵀ, L⁻¹R_s]]. numpy only. Cost O((N + m)³)."""
+    c, g = np.asarray(c, float), np.asarray(g, float)
     n = len(c)
     m = 0 if l_h is None else len(l_h)
     c_inv = np.linalg.inv(c)
     a = np.zeros((n + m, n + m))
-    d = np.zeros((n + m, n + m))
     a[:n, :n] = c_inv @ g
-    d[:n, :n] = c_inv @ s @ c_inv
     if m:
         b = np.zeros((n, m))
         b[:m, :m] = np.eye(m)
@@ -179,4 +174,17 @@ def linear_theory(c: np.ndarray, g: np.ndarray, s: np.ndarray, l_h=None, r_s=Non
         a[:n, n:] = c_inv @ b
         a[n:, :n] = -l_inv @ b.T
         a[n:, n:] = l_inv @ np.diag(np.zeros(m) if r_s is None else np.asarray(r_s, float))
+    return a
+
+
+def linear_theory(c: np.ndarray, g: np.ndarray, s: np.ndarray, l_h=None, r_s=None) -> tuple:
+    """Stationary covariance and drift of a linear network (:func:`drift_matrix`) driven by white node
+    currents, E[dQ dQᵀ] = S dt: D = blockdiag(C⁻¹SC⁻¹, 0); Σ solves AΣ + ΣAᵀ = D (exact for non-normal
+    A). Returns (Σ, A). Units: V², V·A, A². Cost O((N + m)³).
+    """
+    a = drift_matrix(c, g, l_h, r_s)
+    c_inv = np.linalg.inv(np.asarray(c, float))
+    n = len(c_inv)
+    d = np.zeros_like(a)
+    d[:n, :n] = c_inv @ np.asarray(s, float) @ c_inv
     return lyapunov_covariance(a, d), a

@@ -26,6 +26,7 @@ precision matrix) and leaves resistors noiseless. Theory is always the exact Lya
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -322,26 +323,30 @@ def build_rc(p: RCParams) -> Built:
     c_full, g_full = np.diag(c + cp), g
     if filters:
         c_full, g_full = nonideal.with_filter(c_full, g_full, c_nominal, np.asarray(filters))
-    if symmetric_network(c_full, g_full):  # large and symmetric: the eigh solver (theory.SYMMETRIC_FROM)
-        cov_full, tau_fast, tau_slow = symmetric_lyapunov(c_full, g_full, plan.node_psd())
-    else:
-        cov_full, drift = nonideal.linear_theory(c_full, g_full, plan.node_psd())
-        tau_fast, tau_slow = time_scales(drift)
     bias = np.zeros(n) if p.bias_a is None else vector_param(p.bias_a, n, "bias_a", signed=True)
     mean = np.linalg.solve(g_full, np.concatenate([bias, np.zeros(len(g_full) - n)]))[:n]
-    cov, mean_theory = cov_full[:n, :n], mean
+    if symmetric_network(c_full, g_full):  # large and symmetric: the eigh solver (theory.SYMMETRIC_FROM)
+        cov_full, tau_fast, tau_slow = symmetric_lyapunov(c_full, g_full, plan.node_psd())
+        theory: Theory | Callable[[], Theory] = Theory(mean, cov_full[:n, :n])
+    else:  # the time scales now (they set the noise step), the covariance while ngspice runs
+        drift = nonideal.drift_matrix(c_full, g_full)
+        tau_fast, tau_slow = time_scales(drift)
+
+        def theory() -> Theory:
+            return Theory(mean, nonideal.linear_theory(c_full, g_full, plan.node_psd())[0][:n, :n])
+
     if nonideal.active(p):  # theory stays the nominal circuit's; the circuit as built goes to info
+        cov = (theory if isinstance(theory, Theory) else theory()).cov
         info["actual"] = {"mean": mean.tolist()} | (  # d² values only while metrics.json stays small
             {"cov": cov.tolist()} if n <= MAX_MATRIX_DIM else {"var": np.diag(cov).tolist()}
         )
-        nominal = build_rc(nonideal.ideal(p))
-        cov, mean_theory = nominal.theory.cov, nominal.theory.mean
+        theory = build_rc(nonideal.ideal(p)).law()
     info["noise_sources"] = len(plan.sources)
     return Built(
         circuit=circuit,
         noise=plan,
         variables=tuple(f"v({node(i)})" for i in range(n)),
-        theory=Theory(mean_theory, cov),
+        theory=theory,
         tau_fast_s=tau_fast,
         tau_slow_s=tau_slow,
         info=info,

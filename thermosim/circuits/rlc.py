@@ -181,22 +181,26 @@ def build_rlc(p: RLCParams) -> Built:
         c_full, g_full = nonideal.with_filter(
             c_full, g_full, np.array([ground[i] for i, _ in filtered]), np.array(g_b)
         )
-    cov_full, a = nonideal.linear_theory(c_full, g_full, plan.node_psd(), l_h, r_s)
+    a = nonideal.drift_matrix(c_full, g_full, l_h, r_s)
     keep = list(range(n)) + list(range(len(c_full), len(c_full) + n))  # node voltages, inductor currents
-    cov = cov_full[np.ix_(keep, keep)]
     tau_fast, tau_slow = time_scales(a)
+
+    def theory() -> Theory:  # called while ngspice runs
+        cov_full = nonideal.linear_theory(c_full, g_full, plan.node_psd(), l_h, r_s)[0]
+        return Theory(np.zeros(2 * n), cov_full[np.ix_(keep, keep)])
+
     info = {
         "f0_hz": float(np.abs(np.linalg.eigvals(a[np.ix_(keep, keep)])).max() / (2 * np.pi)),
         "coupling_capacitors": int(np.count_nonzero(np.triu(cm, 1))),
     }
     if nonideal.active(p):  # theory stays the nominal circuit's; the circuit as built goes to info
-        info["actual"] = {"cov": cov.tolist(), "mean": np.zeros(2 * n).tolist()}
-        cov = build_rlc(nonideal.ideal(p)).theory.cov
+        info["actual"] = {"cov": theory().cov.tolist(), "mean": np.zeros(2 * n).tolist()}
+        theory = build_rlc(nonideal.ideal(p)).law
     return Built(
         circuit=circuit,
         noise=plan,
         variables=tuple(f"v({node(i)})" for i in range(n)) + tuple(f"i(l{i + 1})" for i in range(n)),
-        theory=Theory(np.zeros(2 * n), cov),
+        theory=theory,
         tau_fast_s=tau_fast,
         tau_slow_s=tau_slow,
         info=info,

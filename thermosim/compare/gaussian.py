@@ -140,7 +140,7 @@ def run_task(name: str, table: dict, seed: int, models, log) -> dict:
     from ..circuits import FAMILIES
 
     built = FAMILIES["rc"].build(spec_from_table(spec_table).params)
-    sigma = np.asarray(built.theory.cov, float)
+    sigma = np.asarray(built.law().cov, float)
     a = np.linalg.solve(table["c"], table["g"])
     d = a @ sigma + sigma @ a.T  # the diffusion the circuit's Σ implies (= C⁻¹ S C⁻¹)
     if not np.allclose(lyapunov_covariance(a, d), sigma, rtol=1e-9, atol=1e-12 * np.abs(sigma).max()):

@@ -320,6 +320,6 @@ def transistor_unit_fit(run_dir: Path) -> dict:
     from ..spice.runner import run_netlist
 
     built = FAMILIES["cmos_quartic"].build(CmosQuarticParams())
-    dc = run_netlist(built.theory.reference.netlist, run_dir, analysis="dc")
-    info = built.theory.reference.theory(dc.plot)[3]
+    dc = run_netlist(built.law().reference.netlist, run_dir, analysis="dc")
+    info = built.law().reference.theory(dc.plot)[3]
     return {k: info[k] for k in ("j2_fit", "j4_fit", "bias_fit")}

@@ -38,7 +38,7 @@ def built_covariance(problem: Problem, circuit: str, nonideal: dict) -> tuple[np
     table, _ = circuit_table(problem, circuit, 1000, 1, nonideal)
     built = FAMILIES[circuit].build(spec_from_table(table).params)
     d = problem.d
-    nominal = np.asarray(built.theory.cov)[:d, :d]
+    nominal = np.asarray(built.law().cov)[:d, :d]
     actual = built.info.get("actual")
     return (nominal if actual is None else np.asarray(actual["cov"])[:d, :d]), nominal
 

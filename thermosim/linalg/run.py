@@ -66,7 +66,7 @@ def sample_moments(table: dict, seed: int, n_checkpoints: int = 16) -> dict:
         "wall_s": time.perf_counter() - t0,
         "samples_sha256": hashlib.sha256(np.ascontiguousarray(x, "<f8").tobytes()).hexdigest(),
         "actual": prep.built.info.get("actual"),
-        "mean_theory": np.asarray(prep.built.theory.mean)[:d],
+        "mean_theory": np.asarray(prep.built.law().mean)[:d],
     }
 
 

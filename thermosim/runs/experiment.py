@@ -20,7 +20,7 @@ from ..analysis import distances, energy
 from ..analysis.gaussian import compare_gaussian
 from ..analysis.sampling import grid_samples
 from ..analysis.stats import check, ks_check
-from ..circuits import FAMILIES, Built
+from ..circuits import FAMILIES, Built, Theory
 from ..errors import SpecError
 from ..physics import K_B
 from ..spice import noise as spice_noise
@@ -145,12 +145,9 @@ def simulate(
     t0, cpu0 = time.perf_counter(), time.process_time()
     spec, built = prep.spec, prep.built
     saved = saved_vectors(built)
-    law = built.theory
-    mean_theory, cov_theory, cdfs, potential = law.mean, law.cov, law.cdfs, law.potential
-    reference_info: dict = {}
-    if law.reference is not None:  # the circuit's own DC characteristic first (a fraction of a second)
-        dc = run_netlist(law.reference.netlist, run_dir / "dc", timeout_s=spec.sim.timeout_s, analysis="dc")
-        mean_theory, cov_theory, cdfs, reference_info, potential = law.reference.theory(dc.plot)
+    dc = None
+    if isinstance(built.theory, Theory) and built.theory.reference is not None:  # the circuit's own DC
+        dc = _dc_reference(built.theory, run_dir, spec)  # characteristic first (a fraction of a second)
     for rel, data in built.files:  # a user's netlist's include files, checked again by the runner
         (run_dir / rel).parent.mkdir(parents=True, exist_ok=True)
         (run_dir / rel).write_bytes(data)
@@ -163,6 +160,7 @@ def simulate(
             on_output=(lambda size: progress(size // (8 * (1 + len(saved))))) if progress else None,
             timeout_s=spec.sim.timeout_s,
             keep=keep,
+            meanwhile=lambda: _while_ngspice_runs(built),
         )
     except SpiceError as err:
         if not (built.linear and re.search("timestep too small", err.ngspice_message, re.I)):
@@ -173,6 +171,12 @@ def simulate(
             log=err.log,
             ngspice_message=err.ngspice_message,
         ) from None
+    law = res.meanwhile
+    mean_theory, cov_theory, cdfs, potential = law.mean, law.cov, law.cdfs, law.potential
+    reference_info: dict = {}
+    if law.reference is not None:
+        dc = dc or _dc_reference(law, run_dir, spec)
+        mean_theory, cov_theory, cdfs, reference_info, potential = law.reference.theory(dc.plot)
     t_analysis = time.perf_counter()
     t = res.plot["time"]
     x = np.column_stack([res.plot[v] for v in built.variables])
@@ -215,7 +219,7 @@ def simulate(
         )
     family_metrics["warnings"] = sorted({str(w.message).splitlines()[0] for w in caught})
     window = times[-1] - times[0]
-    cpu = res.cpu_s + (dc.cpu_s if law.reference is not None else 0.0) + time.process_time() - cpu0
+    cpu = res.cpu_s + (dc.cpu_s if dc is not None else 0.0) + time.process_time() - cpu0
     ess = family_metrics["independent_samples"]
     family_metrics |= {"cpu_s": cpu, "ess_per_sim_s": ess / window, "ess_per_cpu_s": ess / cpu}
     n_noise = prep.n_steps
@@ -257,6 +261,19 @@ def simulate(
         "noise_cpu": res.noise_cpu_s,
     }
     return RunOutput(metrics=metrics, samples=samples, sample_times_s=times, cdfs=tuple(cdfs))
+
+
+def _dc_reference(law: Theory, run_dir: Path, spec: Spec):
+    return run_netlist(law.reference.netlist, run_dir / "dc", timeout_s=spec.sim.timeout_s, analysis="dc")
+
+
+def _while_ngspice_runs(built: Built) -> Theory:
+    """What a run needs after ngspice and can get while it runs: the exact law when the builder deferred
+    it, and the scipy modules the analysis loads (~0.15 s of imports)."""
+    import scipy.linalg  # noqa: F401 - the Gaussian KL's Cholesky factors
+    import scipy.special  # noqa: F401 - normal CDFs
+
+    return built.law()
 
 
 def verdict(checks: list) -> bool | None:

@@ -30,6 +30,8 @@ class NoiseFeeder:
         self._stop = threading.Event()
         self._queues = [queue.Queue() for _ in paths]
         self._opened = [threading.Event() for _ in paths]
+        # set once a full queue waits for ngspice (the stream is ahead of it), or the stream has ended
+        self.ahead = threading.Event()
         for p in paths:
             p.unlink(missing_ok=True)
             os.mkfifo(p)
@@ -50,6 +52,7 @@ class NoiseFeeder:
     def _put(self, i: int, item) -> None:
         q = self._queues[i]
         while self._opened[i].is_set() and q.qsize() >= self.QUEUE_BOUND and not self._stop.is_set():
+            self.ahead.set()
             time.sleep(0.002)  # the writer drains a chunk in about a millisecond
         if not self._stop.is_set():
             q.put(item)
@@ -75,6 +78,7 @@ class NoiseFeeder:
         except Exception as err:  # noqa: BLE001 - reported to the caller as a SpiceError
             self.error = f"{type(err).__name__}: {err}"
         finally:
+            self.ahead.set()
             for i in range(len(self._queues)):
                 self._put(i, None)
             self._cpu.append(time.thread_time() - t0)

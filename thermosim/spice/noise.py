@@ -110,11 +110,12 @@ class NoisePlan:
                 raise ValueError(f"noise at node {n!r} needs a capacitor placed with NoisePlan.capacitor")
         self.sources.append(NoiseSource(plus, minus, float(psd), label))
 
-    def incidence(self):
-        """B (nodes × sources, scipy CSR): +1 where a source's current enters a node, −1 where it leaves.
-        Sparse: at most two entries per source, so a 4096-node network costs kilobytes, not gigabytes."""
-        from scipy import sparse
-
+    def incidence(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """B (nodes × sources) as (node, source, value) triples sorted by node then source: +1 where a
+        source's current enters a node, −1 where it leaves (through ``routes`` where a node passes its
+        charge on); duplicates summed, zeros dropped (a source from a node to itself cancels). At most
+        a few entries per source, so a 4096-node network costs kilobytes. numpy only: a run builds its
+        netlist before scipy is loaded."""
         index = {n: i for i, n in enumerate(self.nodes)}
         rows, cols, vals = [], [], []
         for k, s in enumerate(self.sources):
@@ -123,26 +124,29 @@ class NoisePlan:
                     rows.append(index[port])
                     cols.append(k)
                     vals.append(sign * weight)
-        shape = (len(self.nodes), len(self.sources))
-        return sparse.csr_matrix((vals, (rows, cols)), shape=shape)  # duplicates (plus = minus) add up
+        n_src = max(1, len(self.sources))
+        keys, where = np.unique(
+            np.array(rows, np.int64) * n_src + np.array(cols, np.int64), return_inverse=True
+        )
+        summed = np.bincount(where, weights=np.array(vals, float), minlength=len(keys))
+        nonzero = summed != 0
+        return keys[nonzero] // n_src, keys[nonzero] % n_src, summed[nonzero]
 
     def node_psd(self) -> np.ndarray:
         """Two-sided PSD matrix S = B·diag(s)·Bᵀ (A²/Hz, dense nodes × nodes) of the currents injected at
         the nodes. Cost O(sources + nodes²)."""
         from scipy import sparse
 
-        b = self.incidence()
+        r, c, v = self.incidence()
+        b = sparse.csr_matrix((v, (r, c)), shape=(len(self.nodes), len(self.sources)))
         return (b @ sparse.diags([s.psd for s in self.sources]) @ b.T).toarray()
 
-    def mixing(self, noise_step_s: float):
-        """nodes × sources (scipy CSR): the drive-voltage increment ΔW per unit standard normal of each
-        source (V): B_nk·√(s_k·NT) / C_n."""
-        from scipy import sparse
-
+    def mixing(self, noise_step_s: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(node, source, value) triples of the nodes × sources matrix of drive-voltage increments ΔW per
+        unit standard normal of each source (V): B_nk·√(s_k·NT) / C_n; sorted by node then source."""
         sd = np.sqrt(np.array([s.psd for s in self.sources]) * noise_step_s)
-        b = self.incidence().tocoo()
-        data = b.data * sd[b.col] / np.array(self.caps_f)[b.row]
-        return sparse.csr_matrix((data, (b.row, b.col)), shape=b.shape)
+        r, c, v = self.incidence()
+        return r, c, v * sd[c] / np.array(self.caps_f)[r]
 
     def quanta(self, noise_step_s: float) -> np.ndarray:
         """Per-node resolution of the noise file (V): 2⁻³⁰ of the rms increment of W_n per step.
@@ -150,7 +154,8 @@ class NoisePlan:
         The file stores W_n as integers in these units (fast to write and to parse); rounding changes
         an increment's variance by q²/12, a relative 1e-19.
         """
-        rms = np.sqrt(np.asarray(self.mixing(noise_step_s).power(2).sum(axis=1)).ravel())
+        r, _, v = self.mixing(noise_step_s)
+        rms = np.sqrt(np.bincount(r, weights=v * v, minlength=len(self.nodes)))
         q = np.where(rms > 0, rms * 2.0**-30, 1.0)
         return np.array([sig12(v) for v in q])  # the netlist shows them
 
@@ -184,6 +189,9 @@ def sig12(x: float) -> float:
     return float(f"{x:.12g}")
 
 
+SMALL_PLAN = 256  # noise entries mixed by numpy (a chunk's temporary: 8192 × 256 values, 16 MB)
+
+
 def stream_blocks(
     plan: NoisePlan, noise_step_s: float, n_steps: int, seed: int, chunk: int = 8192
 ) -> Iterator[list[str]]:
@@ -195,12 +203,28 @@ def stream_blocks(
     Deterministic in ``seed`` (numpy PCG64); two steps past t_stop keep the source defined at the end.
     Cost: O(n_steps · (sources + nodes)), ~0.15 µs per value to format; memory O(chunk · nodes).
     """
-    from scipy import sparse
+    # no BLAS: the same bits whatever the machine's thread settings. Each node's increment sums its
+    # sources in source order (the triples' order); a small plan with numpy at once, a large one with a
+    # sparse product (the same sums in the same order), whose scipy import its long run amortises
+    rows, cols, vals = plan.mixing(noise_step_s)
+    scaled = vals / plan.quanta(noise_step_s)[rows]
+    nodes = np.unique(rows)
+    starts = np.searchsorted(rows, nodes)
+    if len(scaled) <= SMALL_PLAN:
 
-    # sparse and single-threaded (no BLAS): the same bits whatever the machine's thread settings
-    m = plan.mixing(noise_step_s).tocoo()
-    scaled = m.data / plan.quanta(noise_step_s)[m.row]
-    mix_t = sparse.csr_matrix((scaled, (m.col, m.row)), shape=(m.shape[1], m.shape[0]))
+        def mix(z: np.ndarray) -> np.ndarray:
+            out = np.zeros((len(z), len(plan.nodes)))
+            if len(scaled):
+                out[:, nodes] = np.add.reduceat(z[:, cols] * scaled, starts, axis=1)
+            return out
+    else:
+        from scipy import sparse
+
+        mix_t = sparse.csr_matrix((scaled, (cols, rows)), shape=(len(plan.sources), len(plan.nodes)))
+
+        def mix(z: np.ndarray) -> np.ndarray:
+            return np.asarray(z @ mix_t)
+
     rng = np.random.default_rng(seed)
     total = n_steps + 3
     w = np.zeros(len(plan.nodes), dtype=np.int64)
@@ -211,7 +235,7 @@ def stream_blocks(
         z = rng.standard_normal((m, len(plan.sources)))
         if start == 0:
             z[0] = 0.0  # W(0) = 0
-        path = w + np.cumsum(np.rint(np.asarray(z @ mix_t)).astype(np.int64), axis=0)
+        path = w + np.cumsum(np.rint(mix(z)).astype(np.int64), axis=0)
         w = path[-1]
         if np.abs(w).max(initial=0) >= MAX_VALUE:
             raise ValueError("noise path outgrew the filesource line format; use fewer noise steps per run")

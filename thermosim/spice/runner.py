@@ -7,6 +7,7 @@ directory of a failed run is kept for inspection.
 
 from __future__ import annotations
 
+import concurrent.futures as cf
 import math
 import os
 import re
@@ -31,6 +32,7 @@ NETLIST = "circuit.cir"
 RAW = "out.raw"
 LOG = "ngspice.log"
 
+AHEAD_WAIT_S = 2.0  # the longest a caller's side work waits for the noise stream to get ahead
 _TIMESTEP_CAUSE = r"timestep too small"
 # ngspice's own wording of what went wrong, most specific first (matched case-insensitively in its log)
 _CAUSES = [
@@ -71,6 +73,7 @@ class RunResult:
     cpu_s: float = 0.0  # CPU time of the ngspice process (user + system)
     read_s: float = 0.0  # wall time of reading the raw file
     noise_cpu_s: float = 0.0  # CPU time of the threads that streamed the noise (generation + pipe writes)
+    meanwhile: object = None  # what the caller's ``meanwhile`` work returned
 
 
 @cache
@@ -113,6 +116,7 @@ def run_netlist(
     keep: bool = False,
     on_output: Callable[[int], None] | None = None,
     analysis: str = "tran",
+    meanwhile: Callable[[], object] | None = None,
 ) -> RunResult:
     """Write ``netlist`` to ``run_dir``, run ngspice on it and read the transient plot.
 
@@ -127,6 +131,11 @@ def run_netlist(
     Before ngspice starts, the netlist and every file it includes are checked (:mod:`.guard`): a control
     block, a script header or a path that leaves ``run_dir`` is refused. ngspice runs with ``-n`` (no
     ``.spiceinit``) in a minimal environment, so nothing but the checked files decides what it does.
+
+    ``meanwhile()``: the caller's own work, run on another thread while ngspice runs, once the noise
+    stream is ahead of ngspice (work that holds Python's lock, imports above all, would otherwise starve
+    the stream at the start and ngspice with it); its result is ``RunResult.meanwhile``, what it raised
+    is raised here after ngspice finished.
 
     ``analysis="dc"`` reads a DC sweep's plot instead (its first vector is the swept
     source's value, e.g. ``v-sweep``).
@@ -161,8 +170,7 @@ def run_netlist(
             )
             if writer:
                 writer.start()
-            if ngspice_version.cache_info().currsize == 0:  # a process start, overlapped with the run
-                threading.Thread(target=_version_meanwhile, daemon=True).start()
+            side = _after(writer.ahead if writer else None, meanwhile)
             # a timer kills on timeout; a plain blocking wait avoids Popen.wait(timeout)'s polling sleeps
             timer = threading.Timer(timeout_s, proc.kill)
             timer.daemon = True
@@ -223,7 +231,28 @@ def run_netlist(
     if not keep:
         shutil.rmtree(run_dir, ignore_errors=True)
     noise_cpu = writer.cpu_s if writer else 0.0
-    return RunResult(plot, run_dir, wall, log, cpu_s=cpu, read_s=read_s, noise_cpu_s=noise_cpu)
+    return RunResult(
+        plot, run_dir, wall, log, cpu_s=cpu, read_s=read_s, noise_cpu_s=noise_cpu, meanwhile=side.result()
+    )
+
+
+def _after(ready: threading.Event | None, work: Callable[[], object] | None) -> cf.Future:
+    """``work()`` on a thread once ``ready`` is set (at most AHEAD_WAIT_S later), then ngspice's version
+    when no run has asked it yet (a process start, overlapped with the run); a Future of work's result."""
+    future: cf.Future = cf.Future()
+
+    def go() -> None:
+        if ready is not None:
+            ready.wait(AHEAD_WAIT_S)
+        try:
+            future.set_result(work() if work is not None else None)
+        except BaseException as err:  # noqa: BLE001 - raised by the caller's future.result()
+            future.set_exception(err)
+        if ngspice_version.cache_info().currsize == 0:
+            _version_meanwhile()
+
+    threading.Thread(target=go, daemon=True, name="thermosim-meanwhile").start()
+    return future
 
 
 def _dies_with_parent(cmd: list[str]) -> list[str]:
