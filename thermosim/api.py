@@ -309,12 +309,15 @@ def replot(sweep_dir: str | os.PathLike, x: str | None = None, y: list[str] | No
     return redraw(Path(sweep_dir), x=x, y=y)
 
 
-def demo(out: str | os.PathLike = RESULTS) -> int:
+def demo(out: str | os.PathLike = RESULTS, fresh: bool = False) -> int:
     """Every shipped spec and sweep, the digital comparison, the generative computer and linalg, with
-    results/REPORT.md; returns the exit status (1 if any physics check failed)."""
+    results/REPORT.md; returns the exit status (1 if any physics check failed). The runs always run;
+    sweep points, the comparison, the generation and the generative sweep already in ``out`` are reused
+    when they were made from the same inputs (content keys: the code, the versions, every input), unless
+    ``fresh``."""
     from .report.demo import demo as run_demo
 
-    return run_demo(Path(out))
+    return run_demo(Path(out), fresh=fresh)
 
 
 def netlists(check: bool = False) -> list[Path]:

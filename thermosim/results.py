@@ -123,3 +123,18 @@ def markdown_table(head: list[str], rows) -> list[str]:
     """A markdown table's lines: the header, the rule, one line per row of cells (already formatted)."""
     out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     return out + ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+
+
+def reusable(result_json: Path, key: str, files: tuple[str, ...] = ()) -> dict | None:
+    """The result stored in ``result_json`` when an earlier run of the same inputs wrote it: its
+    ``stage_key`` equals ``key`` (:func:`thermosim.runs.keys.stage_key`) and every file it lists under
+    ``figures``, and every one of ``files``, is still beside it. None otherwise (then run the stage)."""
+    try:
+        old = json.loads(Path(result_json).read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(old, dict) or old.get("stage_key") != key:
+        return None
+    folder = Path(result_json).parent
+    names = [*files, *(f for f in old.get("figures") or () if isinstance(f, str))]
+    return old if all((folder / f).is_file() for f in names) else None

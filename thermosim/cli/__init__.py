@@ -153,7 +153,7 @@ def cmd_plot(args) -> int:
 def cmd_demo(args) -> int:
     from .. import api
 
-    return api.demo(args.out)
+    return api.demo(args.out, fresh=args.fresh)
 
 
 def cmd_bench(args) -> int:

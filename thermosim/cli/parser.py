@@ -163,6 +163,12 @@ def _parser() -> argparse.ArgumentParser:
 
     d = sub.add_parser("demo", help="run the shipped specs and write results/REPORT.md")
     d.add_argument("--out", type=Path, default=RESULTS, help="results directory (default results/)")
+    d.add_argument(
+        "--fresh",
+        action="store_true",
+        help="recompute everything; by default sweep points, the comparison, the generation and the "
+        "generative sweep already in --out are reused when made from the same inputs (content keys)",
+    )
 
     c = sub.add_parser(
         "compare",

@@ -177,18 +177,25 @@ def gaussian_fit_digital_row(x_train: np.ndarray, seed: int) -> tuple[dict, np.n
     return row | {"energy_per_sample_J": energy[0]["value"], "energy": energy}, images
 
 
-def run_compare(out: Path = RESULTS / "compare", seed: int = 0, log=sys.stderr) -> dict:
+def run_compare(out: Path = RESULTS / "compare", seed: int = 0, log=sys.stderr, reuse: bool = False) -> dict:
     """Everything `thermosim compare` computes; writes out/compare.json, out/table.md, out/samples.npz
     (the DDPM's images: ``ddpm_10``, ``ddpm_50``, ``ddpm_200``, K × 64, pixel units, sampling seed
-    ``seed``) and the figures. Trained DDPMs are cached in results/digital/."""
+    ``seed``) and the figures. Trained DDPMs are cached in results/digital/. ``reuse``: return the
+    results already in ``out`` when they were made from the same inputs (``stage_key``), without
+    recomputing them."""
     from ..digital.data import load_digits_split, scale
     from ..digital.energy import prl_baseline
     from ..digital.quality import calibration
-    from ..results import atomic_savez, atomic_write_json, atomic_write_text, claim_output_dir
+    from ..results import atomic_savez, atomic_write_json, atomic_write_text, claim_output_dir, reusable
+    from ..runs.keys import stage_key
     from .gaussian import gaussian_tasks
     from .plots import compare_figures
     from .verdict import digits_verdict, gaussian_verdict
 
+    key = stage_key("compare", seed=seed)
+    if reuse and (old := reusable(out / "compare.json", key, ("samples.npz", "table.md"))):
+        print(f"[compare] {out}: made from the same inputs (key {key[:12]}), reused", file=log)
+        return old
     t0 = time.perf_counter()
     split = load_digits_split()
     x_train = scale(split.x_train)
@@ -217,6 +224,7 @@ def run_compare(out: Path = RESULTS / "compare", seed: int = 0, log=sys.stderr) 
         "k_images": K_IMAGES,
         "seed": seed,
         "wall_s": None,
+        "stage_key": key,
     }
     claim_output_dir(out)
     atomic_savez(out / "samples.npz", **{f"ddpm_{s}": images[f"ddpm_{s}"] for s in STEP_COUNTS})

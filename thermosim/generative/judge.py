@@ -86,12 +86,15 @@ def run_generate(
     log=sys.stderr,
     dask: bool = False,
     scheduler: str | None = None,
+    reuse: bool = False,
 ) -> dict:
     """Generate with the model at ``model_path`` (twin: n, ngspice: spice_n (default n), transistor level:
     transistor_n; the classes of the first rows are shared) and judge; write samples.npz, metrics.json
     and the figures to ``out``. ``class_bits``: the classes' random bits from a counted digital RNG
     ("rng") or from the thermal p-bit circuit in ngspice ("pbit"). The netlists run on ``workers`` local
-    processes, or on Dask: a local cluster (``dask``) or the one at ``scheduler`` — the same samples."""
+    processes, or on Dask: a local cluster (``dask``) or the one at ``scheduler`` — the same samples.
+    ``reuse``: return the results already in ``out`` when they were made from the same inputs
+    (``stage_key``: the model file, the counts, seed, protocol and class bits), without recomputing."""
     from ..analysis.mmd import mmd_test
     from ..compare.digits import ddpm_rows
     from ..digital.data import load_digits_split, scale
@@ -106,6 +109,22 @@ def run_generate(
     protocol = protocol or Protocol()
     protocol.validate(model)
     say = (lambda m: print(m, file=log, flush=True)) if log else (lambda m: None)
+    from ..results import reusable
+    from ..runs.keys import stage_key
+
+    key = stage_key(
+        "generate",
+        model=Path(model_path),
+        n=n,
+        seed=seed,
+        spice_n=spice_n,
+        transistor_n=transistor_n,
+        protocol=protocol.__dict__,
+        class_bits=class_bits,
+    )
+    if reuse and (old := reusable(Path(out) / "metrics.json", key, ("samples.npz",))):
+        say(f"[generate] {out}: made from the same inputs (key {key[:12]}), reused")
+        return old
     spice_n = n if spice_n is None else spice_n
     if class_bits not in ("rng", "pbit"):
         raise ValueError(f"class bits must come from 'rng' or 'pbit', got {class_bits!r}")
@@ -177,6 +196,7 @@ def run_generate(
         "heat_kt_se": {"twin": float(np.std(tw["heat_kt"], ddof=1) / np.sqrt(n))},
         "cost": {k: runs[k]["cost"] for k in order if k != "twin"} | {"twin_wall_s": twin_s},
         "history": model.history,
+        "stage_key": key,
     }
     heat = result["heat_kt_per_sample"]["twin"]
     if spice_n:

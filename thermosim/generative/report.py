@@ -31,8 +31,9 @@ cell. Regenerate: `thermosim train digits --stages 10 --tie-couplings && thermos
 """
 
 
-def generative_markdown(out: Path, log=sys.stderr) -> str:
-    """Run `generate` with the committed model (demo sizes) and the K / window sweep; describe both."""
+def generative_markdown(out: Path, log=sys.stderr, reuse: bool = False) -> str:
+    """Run `generate` with the committed model (demo sizes) and the K / window sweep; describe both.
+    ``reuse``: either one already in out/generative and made from the same inputs is not run again."""
     from .judge import run_generate
     from .sweep import run_sweep
 
@@ -40,9 +41,11 @@ def generative_markdown(out: Path, log=sys.stderr) -> str:
     model = d / "model.npz"
     if not model.exists():
         return INTRO + "\n(no trained model in results/generative/: run `thermosim train digits`)\n"
-    r = run_generate(d, model, spice_n=DEMO_SPICE_N, transistor_n=DEMO_TRANSISTOR_N, workers=2, log=log)
+    r = run_generate(
+        d, model, spice_n=DEMO_SPICE_N, transistor_n=DEMO_TRANSISTOR_N, workers=2, log=log, reuse=reuse
+    )
     say = (lambda m: print(m, file=log, flush=True)) if log else None
-    s = run_sweep(d, d / "checkpoint.npz", log=say)
+    s = run_sweep(d, d / "checkpoint.npz", log=say, reuse=reuse)
     training = json.loads((d / "training.json").read_text()) if (d / "training.json").exists() else None
     return INTRO + "\n" + section_body(r, training) + "\n" + k1_body(d / "k1") + sweep_body(s) + "\n"
 

@@ -67,14 +67,25 @@ def run_sweep(
     spice_cpu: bool = True,
     limit: int | None = None,
     log=None,
+    reuse: bool = False,
 ) -> dict:
     """Fit every K of ``stages`` on the checkpoint's paths, with a coupling bank per stage and (K > 1) with
     one tied coupling bank, judge the twin; then the read-out windows for each (K, tied) of
     ``window_stages``; then the selection table over ``selection_seeds`` for the (tied) K of
     ``selection``. ``limit``: the first training digits only (as the checkpoint was made).
-    Writes sweep.json and sweep.png to ``out``; returns the rows."""
+    Writes sweep.json and sweep.png to ``out``; returns the rows. ``reuse``: return the sweep already in
+    ``out`` when it was made from the same inputs (``stage_key``), without recomputing it."""
     from ..digital.data import load_digits_split, scale
-    from ..results import atomic_write_json
+    from ..results import atomic_write_json, reusable
+    from ..runs.keys import stage_key
+
+    inputs = dict(n=n, seed=seed, stages=stages, windows=windows, window_stages=window_stages)
+    inputs |= dict(selection=selection, selection_seeds=selection_seeds, spice_cpu=spice_cpu, limit=limit)
+    key = stage_key("generative sweep", checkpoint=Path(checkpoint), **inputs)
+    if reuse and (old := reusable(out / "sweep.json", key, ("sweep.png",))):
+        if log:
+            log(f"[sweep] {out / 'sweep.json'}: made from the same inputs (key {key[:12]}), reused")
+        return old
     from .energy import draw_classes
     from .generate import Protocol, spice, twin
     from .train import train
@@ -127,6 +138,7 @@ def run_sweep(
             selection_rows.append(row)
         say(f"[sweep] selection seeds for K = {k} done")
     result = {"n": n, "seed": seed, "stages": rows, "windows": window_rows, "selection": selection_rows}
+    result["stage_key"] = key
     from ..plots import save
     from .plots import sweep_figure
 

@@ -11,11 +11,13 @@ import numpy as np
 from ..paths import shipped_specs, shipped_sweeps
 
 
-def demo(out: Path) -> int:
+def demo(out: Path, fresh: bool = False) -> int:
     """Run every shipped spec and sweep (discovered in circuits/), the applications and the families'
-    report sections; write results/<name>/ and results/REPORT.md; exit 1 if a check failed."""
+    report sections; write results/<name>/ and results/REPORT.md; exit 1 if a check failed. Unless
+    ``fresh``, the sweeps' points and the comparison, generation and generative sweep already in ``out``
+    are reused where made from the same inputs (content keys)."""
     from ..results import atomic_write_text, claim_output_dir
-    from ..runs.run import run_spec, summary_table
+    from ..runs.run import summary_table
     from ..runs.spec import load_spec
 
     claim_output_dir(out, "demo folder")
@@ -30,15 +32,19 @@ def demo(out: Path) -> int:
             f"[demo {done[0]}/{stages}, {time.perf_counter() - t0:.0f} s] {what}", file=sys.stderr, flush=True
         )
 
-    rows = []
-    for path in specs:
-        spec = load_spec(path)
-        stage(f"run {spec.name}")
-        m = run_spec(spec, out=out / spec.name).metrics
-        print(summary_table(m), file=sys.stderr)
-        rows.append((spec, m))
     import os
 
+    from ..runs.executor import make_executor, results_in_order
+
+    rows = []
+    workers = os.cpu_count() or 1
+    print(f"[demo] {len(specs)} runs on {workers} worker(s)", file=sys.stderr, flush=True)
+    with make_executor(min(workers, len(specs))) as pool:  # each run is its own ngspice: one per core
+        futures = [pool.submit(_run_shipped, path, out) for path in specs]
+        for path, m in zip(specs, results_in_order(futures), strict=True):
+            stage(f"run {m['circuit']}")
+            print(summary_table(m), file=sys.stderr)
+            rows.append((load_spec(path), m))
     from ..runs.sweep import load_sweep
     from ..runs.sweep_run import run_sweep
 
@@ -46,7 +52,7 @@ def demo(out: Path) -> int:
     for path in sweep_files:
         sweep = load_sweep(path)
         stage(f"sweep {sweep.name}")
-        res = run_sweep(sweep, out / "sweeps" / sweep.name, workers=os.cpu_count() or 1)
+        res = run_sweep(sweep, out / "sweeps" / sweep.name, workers=workers, resume=not fresh)
         sweeps.append((sweep, res))
     from ..circuits import FAMILIES
     from ..compare.digits import compare_markdown, run_compare
@@ -61,9 +67,9 @@ def demo(out: Path) -> int:
         sections += hook({s.name: (s, m) for s, m in rows if FAMILIES[s.family].report is hook}, out)
     sections += energy_markdown(rows, out)
     stage("the digital denoiser vs the circuits (compare)")
-    sections += compare_markdown(run_compare(out / "compare"))
+    sections += compare_markdown(run_compare(out / "compare", reuse=not fresh))
     stage("the generative computer (generate)")
-    sections += generative_markdown(out)
+    sections += generative_markdown(out, reuse=not fresh)
     sections += sweeps_markdown(sweeps, out)
     stage("thermodynamic linear algebra (linalg)")
     sections += linalg_markdown(out)
@@ -73,6 +79,15 @@ def demo(out: Path) -> int:
     print(f"[thermosim] wrote {out / 'REPORT.md'}", file=sys.stderr)
     ok = all(m["passed"] is not False for _, m in rows)  # None: measured only (no exact law), not failed
     return 0 if ok and not any(r["failed"] for _, r in sweeps) else 1
+
+
+def _run_shipped(path: Path, out: Path) -> dict:
+    """One shipped spec run into out/<name>/ (in a worker process); its metrics."""
+    from ..runs.run import run_spec
+    from ..runs.spec import load_spec
+
+    spec = load_spec(path)
+    return run_spec(spec, out=out / spec.name, quiet=True).metrics
 
 
 def sweeps_markdown(sweeps, out: Path) -> str:

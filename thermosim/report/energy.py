@@ -52,19 +52,22 @@ def mmd_checks(gauss4_samples: np.ndarray, gauss4_metrics: dict, base_table: dic
     covariance, is 5 % higher: the quadratic-kernel MMD (means and covariances) on every ≈ independent
     row, and the Gaussian-kernel MMD on 2000 rows, each against its permutation floor."""
     from ..analysis.mmd import mmd_test
+    from ..runs.executor import make_executor
     from ..runs.spec import with_overrides
 
     tau = max(gauss4_metrics["tau_int_s"]) / gauss4_metrics["noise_step_s"]
     t_noise = base_table["circuit"]["noise_temperature_k"]
+    cases = {
+        "same circuit, seed 2": {"sim.seed": 2},
+        "noise temperature × 1.05 (Σ × 1.05), seed 3": {
+            "sim.seed": 3,
+            "circuit.noise_temperature_k": 1.05 * t_noise,
+        },
+    }
+    with make_executor(len(cases)) as pool:  # both circuits at once, one process each
+        others = list(pool.map(_samples, [with_overrides(base_table, o) for o in cases.values()]))
     rows = []
-    for label, overrides in (
-        ("same circuit, seed 2", {"sim.seed": 2}),
-        (
-            "noise temperature × 1.05 (Σ × 1.05), seed 3",
-            {"sim.seed": 3, "circuit.noise_temperature_k": 1.05 * t_noise},
-        ),
-    ):
-        other = _samples(with_overrides(base_table, overrides))
+    for label, other in zip(cases, others, strict=True):
         tau_y = max(other.metrics["tau_int_s"]) / other.metrics["noise_step_s"]
         for kernel, max_n in (("quadratic", 10**7), ("gaussian", 2000)):
             r = mmd_test(

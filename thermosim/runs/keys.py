@@ -76,3 +76,35 @@ def code_digest() -> str:
     for f in sorted(root.rglob("*.py")):
         h.update(f.relative_to(root).as_posix().encode() + b"\0" + f.read_bytes() + b"\0")
     return h.hexdigest()
+
+
+def stage_key(stage: str, **inputs) -> str:
+    """The content address of a deterministic stage of work (``compare``, ``generate``, the generative
+    sweep): everything that can change its result. That is thermosim's source (:func:`code_digest`),
+    ngspice's version, the numerical libraries' versions and the processor architecture (floating-point
+    results can differ in the last bits across them), and the stage's own inputs as given (JSON), a
+    path among them standing for its file's bytes (sha256)."""
+    import platform
+    from importlib import metadata
+
+    from ..spice.runner import ngspice_version
+
+    def version(dist: str) -> str | None:
+        try:
+            return metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            return None
+
+    def value(v):
+        return hashlib.sha256(Path(v).read_bytes()).hexdigest() if isinstance(v, Path) else v
+
+    ident = {
+        "stage": stage,
+        "inputs": {k: value(v) for k, v in inputs.items()},
+        "code": code_digest(),
+        "ngspice": ngspice_version(),
+        "libraries": {d: version(d) for d in ("numpy", "scipy", "scikit-learn", "jax", "jaxlib")},
+        "machine": platform.machine(),
+    }
+    text = json.dumps(ident, sort_keys=True, default=repr)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
