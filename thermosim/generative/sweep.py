@@ -81,7 +81,8 @@ def run_sweep(
 
     inputs = dict(n=n, seed=seed, stages=stages, windows=windows, window_stages=window_stages)
     inputs |= dict(selection=selection, selection_seeds=selection_seeds, spice_cpu=spice_cpu, limit=limit)
-    key = stage_key("generative sweep", checkpoint=Path(checkpoint), **inputs)
+    # the checkpoint (paths, not committed) is rebuilt from its config when missing: the config is the input
+    key = stage_key("generative sweep", config=dataclasses.asdict(_config_of(Path(checkpoint))), **inputs)
     if reuse and (old := reusable(out / "sweep.json", key, ("sweep.png",))):
         if log:
             log(f"[sweep] {out / 'sweep.json'}: made from the same inputs (key {key[:12]}), reused")

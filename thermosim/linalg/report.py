@@ -24,10 +24,18 @@ NONIDEAL_RUNS = (
 )
 
 
-def run_all(out: Path, workers: int, log=sys.stderr) -> dict:
-    """Every run of the section; writes out/linalg/linalg.json and the figures; returns the results."""
+def run_all(out: Path, workers: int, log=sys.stderr, reuse: bool = False) -> dict:
+    """Every run of the section; writes out/linalg/linalg.json and the figures; returns the results.
+    ``reuse``: return the results already there when made from the same inputs (``stage_key``)."""
     from ..plots import save
-    from ..results import atomic_write_json
+    from ..results import atomic_write_json, reusable
+    from ..runs.keys import stage_key
+
+    key = stage_key("linalg")  # the section's problems, sizes and seeds are the code's constants
+    figures = ("error_vs_time.png", "solve_rlc_vs_time.png", "floor_vs_sigma.png", "mismatch_curves.png")
+    if reuse and (old := reusable(out / "linalg" / "linalg.json", key, figures)):
+        print(f"[linalg] {out / 'linalg'}: made from the same inputs (key {key[:12]}), reused", file=log)
+        return old
     from .mismatch import mismatch_sweep
     from .plots import error_vs_time, floor_vs_sigma, mismatch_curves
     from .problem import Problem, random_m_matrix, random_rhs, random_spd
@@ -50,6 +58,7 @@ def run_all(out: Path, workers: int, log=sys.stderr) -> dict:
     save(floor_vs_sigma(sweep), d / "floor_vs_sigma.png")
     save(mismatch_curves(sweep), d / "mismatch_curves.png")
     result = {"runs": runs, "mismatch": sweep, "wall_s": time.perf_counter() - t0, "workers": workers}
+    result["stage_key"] = key
     atomic_write_json(d / "linalg.json", result)
     return result
 
@@ -65,11 +74,11 @@ def at_counts(run: dict, counts=SHOWN_COUNTS) -> list[dict]:
     return rows
 
 
-def linalg_markdown(out: Path, workers: int | None = None) -> str:
+def linalg_markdown(out: Path, workers: int | None = None, reuse: bool = False) -> str:
     """Run the section and return its markdown (figures under out/linalg/, also saved as linalg.md)."""
     from ..results import atomic_write_text
 
-    res = run_all(out, workers or os.cpu_count() or 1)
+    res = run_all(out, workers or os.cpu_count() or 1, reuse=reuse)
     runs, sw = res["runs"], res["mismatch"]
     k = len(INVERSE_RUNS)
     lines = [

@@ -53,6 +53,7 @@ def demo(out: Path, fresh: bool = False) -> int:
         sweep = load_sweep(path)
         stage(f"sweep {sweep.name}")
         res = run_sweep(sweep, out / "sweeps" / sweep.name, workers=workers, resume=not fresh)
+        _prune_points(sweep, out / "sweeps" / sweep.name)
         sweeps.append((sweep, res))
     from ..circuits import FAMILIES
     from ..compare.digits import compare_markdown, run_compare
@@ -72,13 +73,24 @@ def demo(out: Path, fresh: bool = False) -> int:
     sections += generative_markdown(out, reuse=not fresh)
     sections += sweeps_markdown(sweeps, out)
     stage("thermodynamic linear algebra (linalg)")
-    sections += linalg_markdown(out)
+    sections += linalg_markdown(out, reuse=not fresh)
     stage("REPORT.md")
     text = report_markdown(rows, time.perf_counter() - t0) + sections  # the header gives the whole time
     atomic_write_text(out / "REPORT.md", text)
     print(f"[thermosim] wrote {out / 'REPORT.md'}", file=sys.stderr)
     ok = all(m["passed"] is not False for _, m in rows)  # None: measured only (no exact law), not failed
     return 0 if ok and not any(r["failed"] for _, r in sweeps) else 1
+
+
+def _prune_points(sweep, folder: Path) -> None:
+    """Remove the points of a shipped sweep's folder that its grid no longer has (another code, another
+    grid): the committed points are then exactly the sweep's, which a clone's demo reuses."""
+    from ..runs.sweep import points
+
+    keep = {f"{p.key}.json" for p in points(sweep)}
+    for f in (folder / "points").glob("*.json"):
+        if f.name not in keep:
+            f.unlink()
 
 
 def _run_shipped(path: Path, out: Path) -> dict:
