@@ -82,10 +82,10 @@ def run_sweep(
     inputs = dict(n=n, seed=seed, stages=stages, windows=windows, window_stages=window_stages)
     inputs |= dict(selection=selection, selection_seeds=selection_seeds, spice_cpu=spice_cpu, limit=limit)
     # the checkpoint (paths, not committed) is rebuilt from its config when missing: the config is the input
-    key = stage_key("generative sweep", config=dataclasses.asdict(_config_of(Path(checkpoint))), **inputs)
-    if reuse and (old := reusable(out / "sweep.json", key, ("sweep.png",))):
+    ident = stage_key("generative sweep", config=dataclasses.asdict(_config_of(Path(checkpoint))), **inputs)
+    if reuse and (old := reusable(out / "sweep.json", ident, ("sweep.png",))):
         if log:
-            log(f"[sweep] {out / 'sweep.json'}: made from the same inputs (key {key[:12]}), reused")
+            log(f"[sweep] {out / 'sweep.json'}: made from the same inputs (key {ident[:12]}), reused")
         return old
     from .energy import draw_classes
     from .generate import Protocol, spice, twin
@@ -139,7 +139,7 @@ def run_sweep(
             selection_rows.append(row)
         say(f"[sweep] selection seeds for K = {k} done")
     result = {"n": n, "seed": seed, "stages": rows, "windows": window_rows, "selection": selection_rows}
-    result["stage_key"] = key
+    result["stage_key"] = ident
     from ..plots import save
     from .plots import sweep_figure
 

@@ -143,7 +143,10 @@ def report_markdown(rows, total_s: float) -> str:
         "# thermosim report",
         "",
         f"thermosim {m0['thermosim_version']}, ngspice {m0['ngspice_version']}; written by `thermosim demo` "
-        f"in {total_s:.0f} s. Each circuit runs in ngspice with seeded noise (see README, "
+        f"in {total_s:.0f} s (the runs always run; sweep points and the comparison, generation, generative "
+        "sweep and linear-algebra sections are reused where an earlier demo made them from the same inputs — "
+        "code, versions, every input — and `thermosim demo --fresh` recomputes them). Each circuit runs in "
+        "ngspice with seeded noise (see README, "
         '"Noise mechanism") and is judged against its exact stationary covariance (Lyapunov).',
         "",
         "Contents — each section says what was measured and the command that regenerates it:",
