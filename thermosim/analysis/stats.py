@@ -144,20 +144,24 @@ DIRECT_MAX_LAG = 256
 
 def _sokal_window_tau(y: np.ndarray, c: float) -> float:
     """tau(M) = 1 + 2 Σ_{k≤M} rho_k at the smallest M ≥ 1 with M ≥ c·tau(M) (the last lag if none)."""
+
+    def window(rho: np.ndarray) -> float | None:
+        taus = 2.0 * np.cumsum(rho) - 1.0  # taus[M] = 1 + 2 Σ_{k=1}^{M} rho_k
+        ok = (np.arange(taus.size) >= 1) & (np.arange(taus.size) >= c * taus)
+        return float(taus[int(np.argmax(ok))]) if ok.any() else None
+
     n = y.size
     z = y - y.mean()
     acov: list[float] = [float(z @ z)]
     lag = 64
     while lag <= min(DIRECT_MAX_LAG, n - 1):
         acov += [float(z[: n - k] @ z[k:]) for k in range(len(acov), lag + 1)]
-        taus = 2.0 * np.cumsum(np.asarray(acov) / acov[0]) - 1.0  # taus[M] = 1 + 2 Σ_{k=1}^{M} rho_k
-        ok = (np.arange(taus.size) >= 1) & (np.arange(taus.size) >= c * taus)
-        if ok.any():
-            return float(taus[int(np.argmax(ok))])
+        if (tau := window(np.asarray(acov) / acov[0])) is not None:
+            return tau
         lag *= 2
-    taus = 2.0 * np.cumsum(autocorrelation(y)) - 1.0
-    ok = (np.arange(taus.size) >= 1) & (np.arange(taus.size) >= c * taus)
-    return float(taus[int(np.argmax(ok))] if ok.any() else taus[-1])
+    rho = autocorrelation(y)
+    tau = window(rho)
+    return tau if tau is not None else float(2.0 * np.sum(rho) - 1.0)
 
 
 def as_columns(x, who: str) -> np.ndarray:

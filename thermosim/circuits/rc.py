@@ -340,7 +340,7 @@ def build_rc(p: RCParams) -> Built:
         info["actual"] = {"mean": mean.tolist()} | (  # d² values only while metrics.json stays small
             {"cov": cov.tolist()} if n <= MAX_MATRIX_DIM else {"var": np.diag(cov).tolist()}
         )
-        theory = build_rc(nonideal.ideal(p)).law()
+        theory = build_rc(nonideal.ideal(p)).law
     info["noise_sources"] = len(plan.sources)
     return Built(
         circuit=circuit,
