@@ -136,10 +136,12 @@ def integrated_autocorr_time(x: np.ndarray, c: float = 5.0, thin: int = 1) -> fl
     return max(tau, 1.0 / y.size)
 
 
-# The window sits at a few correlation times, far below n: the first lags by direct dot products (O(n·L),
-# 10× faster than the O(n log n) FFT of a 1e6-sample series for L = 64), the FFT only when the window
-# lies beyond DIRECT_MAX_LAG. The same estimator either way (the lags differ by rounding only).
+# The window sits at a few correlation times, far below n: for a long series the first lags by direct dot
+# products (O(n·L), 10× faster than the O(n log n) FFT of a 1e6-sample series for L = 64), the FFT only
+# when the window lies beyond DIRECT_MAX_LAG; a short series (below DIRECT_FROM samples, where a Python
+# loop over lags costs more than one FFT) by FFT. The same estimator either way (rounding aside).
 DIRECT_MAX_LAG = 256
+DIRECT_FROM = 8192
 
 
 def _sokal_window_tau(y: np.ndarray, c: float) -> float:
@@ -153,7 +155,7 @@ def _sokal_window_tau(y: np.ndarray, c: float) -> float:
     n = y.size
     z = y - y.mean()
     acov: list[float] = [float(z @ z)]
-    lag = 64
+    lag = 64 if n >= DIRECT_FROM else n  # a short series goes straight to the FFT
     while lag <= min(DIRECT_MAX_LAG, n - 1):
         acov += [float(z[: n - k] @ z[k:]) for k in range(len(acov), lag + 1)]
         if (tau := window(np.asarray(acov) / acov[0])) is not None:
