@@ -358,6 +358,16 @@ def test_resumed_training_is_the_uninterrupted_run(tiny_model, tmp_path):
     np.testing.assert_array_equal(a.bias, b.bias)
 
 
+def test_generate_refuses_too_few_images_before_simulating(tiny_model, tmp_path, capsys):
+    model = str(tiny_model / "model.npz")
+    for flag in ("--spice-n", "--transistor-n", "--n"):
+        out = tmp_path / flag.strip("-")
+        assert main(["generate", "--model", model, "--out", str(out), flag, "4"]) == 2
+        err = capsys.readouterr().err.strip()
+        assert err.count("\n") == 0 and f"{flag} 4" in err and "at least 10 images" in err, err
+        assert not out.exists()
+
+
 @pytest.mark.ngspice
 def test_generate_writes_samples_in_pixel_scale_and_judges_them(tiny_model, capsys):
     argv = ["generate", "--out", str(tiny_model), "--n", "16", "--spice-n", "10", "--transistor-n", "10"]

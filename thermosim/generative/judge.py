@@ -35,6 +35,7 @@ from .generate import CircuitScale, Protocol
 from .model import N_CLASSES, Model
 
 K_DEFAULT = 360  # as many as the held-out digits: Fréchet distances compared at equal K
+MIN_IMAGES = 10  # the fewest images a generator is judged on (digital.quality.quality)
 
 
 def pixels(s: np.ndarray) -> np.ndarray:
@@ -109,6 +110,12 @@ def run_generate(
     protocol = protocol or Protocol()
     protocol.validate(model)
     say = (lambda m: print(m, file=log, flush=True)) if log else (lambda m: None)
+    counts = {"--n": n, "--spice-n": n if spice_n is None else spice_n, "--transistor-n": transistor_n}
+    for flag, count in counts.items():  # 0 skips a circuit; the twin always runs
+        if count < MIN_IMAGES and (count != 0 or flag == "--n"):
+            raise ValueError(
+                f"{flag} {count}: judging a generator needs at least {MIN_IMAGES} images (nothing was run)"
+            )
     from ..results import reusable
     from ..runs.keys import stage_key
 
