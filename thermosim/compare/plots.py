@@ -133,7 +133,7 @@ def gaussian_vs_energy(tasks: list[dict]):
         ax.set(xscale="log", yscale="log", title=f"{task['task']} ({task['drift']} drift)")
         ax.axhline(null, color="0.5", ls=":", lw=0.8)
         ax.text(ax.get_xlim()[0], null, " null size (exact sampler)", fontsize=7, va="bottom", color="0.4")
-        ax.set_xlabel("energy per sample [J]  (● 45 nm, ○ A100, × CPU measured)")
+        ax.set_xlabel("energy per sample [J]\n(digital: ● 45 nm, ○ A100, × CPU measured)")
         ax.grid(alpha=0.3)
     axes[0][0].set_ylabel("Gaussian KL of the sample fit [nats]")
     axes[0][0].legend(fontsize=7)
