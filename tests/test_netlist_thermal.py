@@ -11,6 +11,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -298,3 +299,24 @@ def test_a_sweep_of_a_netlist(folder, tmp_path):
     df = ts.sweep(sweep, out=tmp_path / "sw")
     assert list(df["status"]) == ["ok", "ok"]
     assert np.all(np.isfinite(df["var_ratio[0]"]))
+
+
+@pytest.mark.ngspice
+def test_a_netlist_runs_key_does_not_depend_on_its_folder(tmp_path):
+    # the same netlist in two folders is the same run (a cloned checkout reuses its sweep points); another
+    # netlist text is another run
+    import shutil
+
+    from thermosim.runs.experiment import prepare
+    from thermosim.runs.keys import point_key
+    from thermosim.runs.netlist_spec import netlist_spec
+
+    here = Path(__file__).resolve().parent.parent / "circuits" / "rc_ladder.cir"
+    keys = []
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+        shutil.copy(here, tmp_path / name / "rc_ladder.cir")
+        keys.append(point_key(prepare(netlist_spec(tmp_path / name / "rc_ladder.cir", 300.0)), 1))
+    (tmp_path / "b" / "rc_ladder.cir").write_text(here.read_text().replace("3p", "4p"))
+    keys.append(point_key(prepare(netlist_spec(tmp_path / "b" / "rc_ladder.cir", 300.0)), 1))
+    assert keys[0] == keys[1] != keys[2]

@@ -26,7 +26,7 @@ def point_key(prep, seed: int) -> str:
         "spec": {
             "name": spec.name,
             "family": spec.family,
-            "circuit": dataclasses.asdict(spec.params),
+            "circuit": _portable(dataclasses.asdict(spec.params)),
             "sim": dataclasses.asdict(spec.sim),
             "energy": dataclasses.asdict(spec.energy),
         },
@@ -42,6 +42,18 @@ def point_key(prep, seed: int) -> str:
     }
     text = json.dumps(ident, sort_keys=True, default=repr)
     return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def _portable(value):
+    """A parameter value as a key sees it: a path to an existing file stands for the file's name and
+    bytes, not its place (a checkout cloned or moved elsewhere keeps its keys); anything else as is."""
+    if isinstance(value, dict):
+        return {k: _portable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_portable(v) for v in value]
+    if isinstance(value, str) and Path(value).is_absolute() and Path(value).is_file():
+        return {"file": Path(value).name, "sha256": hashlib.sha256(Path(value).read_bytes()).hexdigest()}
+    return value
 
 
 def family_digest(family: str) -> str:
