@@ -312,9 +312,9 @@ def replot(sweep_dir: str | os.PathLike, x: str | None = None, y: list[str] | No
 def demo(out: str | os.PathLike = RESULTS, fresh: bool = False) -> int:
     """Every shipped spec and sweep, the digital comparison, the generative computer and linalg, with
     results/REPORT.md; returns the exit status (1 if any physics check failed). The runs always run;
-    sweep points, the comparison, the generation and the generative sweep already in ``out`` are reused
-    when they were made from the same inputs (content keys: the code, the versions, every input), unless
-    ``fresh``."""
+    sweep points, the comparison, the generation, the generative sweep and linalg already in ``out`` are
+    reused when they were made from the same inputs (content keys: the code, the versions, every input),
+    unless ``fresh``."""
     from .report.demo import demo as run_demo
 
     return run_demo(Path(out), fresh=fresh)

@@ -166,8 +166,9 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument(
         "--fresh",
         action="store_true",
-        help="recompute everything; by default sweep points, the comparison, the generation and the "
-        "generative sweep already in --out are reused when made from the same inputs (content keys)",
+        help="recompute everything; by default sweep points, the comparison, the generation, the "
+        "generative sweep and linalg already in --out are reused when made from the same inputs "
+        "(content keys)",
     )
 
     c = sub.add_parser(

@@ -14,8 +14,8 @@ from ..paths import shipped_specs, shipped_sweeps
 def demo(out: Path, fresh: bool = False) -> int:
     """Run every shipped spec and sweep (discovered in circuits/), the applications and the families'
     report sections; write results/<name>/ and results/REPORT.md; exit 1 if a check failed. Unless
-    ``fresh``, the sweeps' points and the comparison, generation and generative sweep already in ``out``
-    are reused where made from the same inputs (content keys)."""
+    ``fresh``, the sweeps' points and the comparison, generation, generative sweep and linalg already in
+    ``out`` are reused where made from the same inputs (content keys)."""
     from ..results import atomic_write_text, claim_output_dir
     from ..runs.run import summary_table
     from ..runs.spec import load_spec
