@@ -255,7 +255,7 @@ def test_coupled_quartic_units_match_the_euler_maruyama_twin(tmp_path):
             "name": "q3",
             "family": "quartic",
             "circuit": {"coupling": j, "bias": bias, "kt": 0.1, "v_unit_v": 0.1},
-            "sim": {"t_stop_s": 0.01},
+            "sim": {"t_stop_s": 0.005},  # the SEs are the run's own: a shorter run widens them, exactly
         }
     )
     m = simulate(prepare(spec), 3, tmp_path).metrics
