@@ -342,37 +342,3 @@ def json_rows(result: dict) -> list[dict]:
 
 
 __all__ = ["json_rows", "markdown", "run_compare"]
-
-
-def redraw_samples(out: Path) -> list[str]:
-    """Redraw samples.png of a written comparison in ``out`` without training: the DDPM images from its
-    samples.npz, the DDIM ones from the cached DDPM (results/digital), the Gaussian fit by Cholesky and
-    by the circuit (ngspice, about a minute) — each with compare.json's seeds, so the same images; each
-    set's Fréchet distance must equal the one compare.json holds (ValueError if not)."""
-    import json
-
-    from ..digital.data import load_digits_split, scale, unscale
-    from ..digital.ddpm import DDPM, cache_path
-    from ..digital.quality import quality
-    from ..plots import save
-    from .plots import sample_grid
-
-    out = Path(out)
-    result = json.loads((out / "compare.json").read_text())
-    seed, split = result["seed"], load_digits_split()
-    saved = np.load(out / "samples.npz")
-    images = {f"ddpm_{s}": saved[f"ddpm_{s}"] for s in STEP_COUNTS}
-    model = DDPM.load(cache_path(RESULTS / "digital", "digits", result["ddpm"]["key"]))
-    for s in STEP_COUNTS:
-        images[f"ddim_{s}"] = unscale(model.sample(K_IMAGES, s, seed, "ddim")).astype(np.float32)
-    images["gaussian_circuit"] = gaussian_circuit_row(scale(split.x_train), seed + 1, None)[1]
-    images["gaussian_fit_cholesky"] = gaussian_fit_digital_row(scale(split.x_train), seed + 1)[1]
-    frechet = {(r["method"], r["steps"]): r["frechet"] for r in result["rows"]}
-    for key, im in images.items():
-        method, _, steps = key.rpartition("_") if key[-1].isdigit() else (key, "", None)
-        want = frechet[(method, int(steps) if steps else None)]
-        if not np.isclose(quality(im, key)["frechet"], want, rtol=1e-9, atol=0):
-            raise ValueError(f"{out}: {key} no longer reproduces the images compare.json judged")
-    images["training data"] = split.x_train[:K_IMAGES]
-    save(sample_grid(images), out / "samples.png")
-    return ["samples.png"]

@@ -155,9 +155,7 @@ class NoisePlan:
         an increment's variance by q²/12, a relative 1e-19.
         """
         r, _, v = self.mixing(noise_step_s)
-        rms = np.sqrt(np.bincount(r, weights=v * v, minlength=len(self.nodes)))
-        q = np.where(rms > 0, rms * 2.0**-30, 1.0)
-        return np.array([sig12(v) for v in q])  # the netlist shows them
+        return _quanta(r, v, len(self.nodes))
 
     def groups(self) -> list[range]:
         """Node index ranges, one per filesource instance and noise file (≤ MAX_PORTS each)."""
@@ -183,6 +181,13 @@ class NoisePlan:
             )
 
 
+def _quanta(rows: np.ndarray, vals: np.ndarray, n_nodes: int) -> np.ndarray:
+    """:meth:`NoisePlan.quanta` from the mixing triples' rows and values."""
+    rms = np.sqrt(np.bincount(rows, weights=vals * vals, minlength=n_nodes))
+    q = np.where(rms > 0, rms * 2.0**-30, 1.0)
+    return np.array([sig12(v) for v in q])  # the netlist shows them
+
+
 def sig12(x: float) -> float:
     """``x`` to 12 significant digits: values derived from eigenvalues or square roots differ in their last
     bits between BLAS builds, and a netlist (so every sample) must not."""
@@ -206,8 +211,8 @@ def stream_blocks(
     # no BLAS: the same bits whatever the machine's thread settings. Each node's increment sums its
     # sources in source order (the triples' order); a small plan with numpy at once, a large one with a
     # sparse product (the same sums in the same order), whose scipy import its long run amortises
-    rows, cols, vals = plan.mixing(noise_step_s)
-    scaled = vals / plan.quanta(noise_step_s)[rows]
+    rows, cols, vals = plan.mixing(noise_step_s)  # the quanta from the same triples, not made again
+    scaled = vals / _quanta(rows, vals, len(plan.nodes))[rows]
     nodes = np.unique(rows)
     starts = np.searchsorted(rows, nodes)
     if len(scaled) <= SMALL_PLAN:
