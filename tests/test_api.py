@@ -5,6 +5,7 @@ README's Python quickstart and the examples/ script run as written."""
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 import subprocess
 import sys
@@ -131,6 +132,16 @@ def test_entry_point_plugins_register_their_families(tmp_path, monkeypatch):
     load_plugins()
     assert "plugin_family" in FAMILIES
     FAMILIES.pop("plugin_family")
+    # a fresh process finds it when the name is asked for, and lists it, without anyone calling
+    # load_plugins; the installed packages' metadata is not read before then (start-up time)
+    probe = (
+        "import sys\nfrom thermosim.circuits import FAMILIES\n"
+        "before = 'importlib.metadata' in sys.modules\n"
+        "print(before, FAMILIES['plugin_family'].name, 'plugin_family' in sorted(FAMILIES))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(ROOT)])}
+    p = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, timeout=120)
+    assert p.stdout.split() == ["False", "plugin_family", "True"], p.stderr
 
 
 def _python_quickstart() -> str:

@@ -147,7 +147,7 @@ def test_no_writer_thread_left_when_ngspice_fails(tmp_path):
             "* bad\nQ1 a b c nomodel\n.tran 1n 1u\n.end\n",
             tmp_path,
             noise_files=["n.noise"],
-            noise_blocks=iter([["0 0\n"]] * 10),
+            noise_blocks=iter([[b"0 0\n"]] * 10),
         )
     assert not [t for t in threading.enumerate() if t.name == "thermosim-noise-writer"]
     assert not (tmp_path / "n.noise").exists()

@@ -33,7 +33,7 @@ def test_noise_needs_a_capacitor():
 
 
 def text(plan, *args, **kw):
-    return "".join(chunk for (chunk,) in stream_blocks(plan, *args, **kw))
+    return b"".join(chunk for (chunk,) in stream_blocks(plan, *args, **kw)).decode("ascii")
 
 
 def parse(txt):

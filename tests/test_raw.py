@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from thermosim.spice.errors import SpiceError
-from thermosim.spice.raw import RawPlot, read_raw, read_tran
+from thermosim.spice.raw import RawPlot, RawTail, read_raw, read_tran
 
 R, C = 1e3, 1e-6  # tau = 1 ms
 
@@ -195,3 +195,92 @@ def test_bad_files_raise_spice_error(tmp_path: Path, content: bytes | None, mess
     with pytest.raises(SpiceError, match=message) as info:
         read_raw(path)
     assert str(path) in str(info.value)
+
+
+def _grow(path: Path, plots, cuts: list[int], tail) -> None:
+    """Write the raw file of ``plots`` as ngspice would (header with 0 points, rows appended, the count
+    patched at the end), in pieces cut at the given byte offsets, polling ``tail`` after each piece."""
+    whole = tmp = path.with_suffix(".whole")
+    _write_raw(tmp, plots)
+    data = whole.read_bytes()
+    n = len(plots[0][3])
+    started = data.replace(f"No. Points: {n:<8d}".encode(), f"No. Points: {0:<8d}".encode(), 1)
+    with path.open("wb") as f:
+        for a, b in zip([0, *cuts], [*cuts, len(data)], strict=True):
+            f.write(started[a:b])
+            f.flush()
+            tail.poll()
+        f.seek(0)
+        f.write(data[: data.index(b"Binary:\n")])  # ngspice patches No. Points in place
+
+
+def test_tail_reads_a_growing_file_as_read_raw_does(tmp_path: Path) -> None:
+    rng = np.random.default_rng(3)
+    values = np.column_stack([np.arange(5000) * 1e-9, rng.standard_normal((5000, 2))])
+    plot = (
+        "Transient Analysis",
+        "real",
+        [("time", "time"), ("v(a)", "voltage"), ("i(v1)", "current")],
+        values,
+    )
+    blocks = []
+    raw = tmp_path / "g.raw"
+    tail = RawTail(raw, lambda names, rows: blocks.append((names, rows.copy())))
+    tail.poll()  # no file yet: nothing happens
+    # cuts inside the header, inside a row, at row ends
+    _grow(raw, [plot], [40, 150, 300, 300 + 24 * 7 + 5, 300 + 24 * 1000, 300 + 24 * 4321 + 17], tail)
+    got = tail.finish()
+    want = read_tran(raw)
+    assert got is not None and tail.streamed
+    assert got.names == want.names and got.n_points == 5000 and got.plotname == want.plotname
+    for name in want.names:
+        np.testing.assert_array_equal(got[name], want[name])
+        assert got[name].flags.c_contiguous
+    assert {b[0] for b in blocks} == {want.names}
+    np.testing.assert_array_equal(np.concatenate([b[1] for b in blocks]), values)
+
+
+def test_tail_leaves_to_read_raw_what_it_cannot_follow(tmp_path: Path) -> None:
+    tran = np.array([[0.0, 1.0], [1e-9, -2.5], [2e-9, 3.25]])
+    ac = np.array([[1.0 + 0j, 1 - 1j], [10.0 + 0j, 0.5j]])
+    real = ("Transient Analysis", "real", [("time", "time"), ("v(a)", "voltage")], tran)
+    complex_ = ("AC Analysis", "complex", [("frequency", "frequency"), ("v(a)", "voltage")], ac)
+    for i, plots in enumerate(
+        [[real, real], [complex_], [("Operating Point", "real", real[2], tran[:1]), real]]
+    ):
+        raw = tmp_path / f"t{i}.raw"
+        tail = RawTail(raw, lambda names, rows: None)
+        _grow(raw, plots, [100], tail)
+        assert tail.finish() is None and not tail.streamed, plots[0][0]
+    # work that fails leaves the plot to be read, and says it did not see it all
+    raw = tmp_path / "f.raw"
+    calls = []
+
+    def fails(names, rows):
+        calls.append(len(rows))
+        raise RuntimeError("a bug in the caller's work")
+
+    tail = RawTail(raw, fails)
+    _grow(raw, [real], [200, 220], tail)
+    plot = tail.finish()
+    assert plot is not None and plot.n_points == 3 and not tail.streamed and len(calls) == 1
+
+
+@pytest.mark.ngspice
+def test_run_netlist_streams_a_transient_and_reads_anything_else_afterwards(tmp_path: Path) -> None:
+    from thermosim.spice.runner import run_netlist
+
+    seen = []
+    for name, netlist in (("tran", RC_TRAN), ("op_tran", RC_OP_TRAN)):
+        seen.clear()
+        res = run_netlist(netlist, tmp_path / name, on_rows=lambda names, rows: seen.append(rows.copy()))
+        assert res.plot.names[0] == "time" and res.plot.n_points > 100
+        if name == "tran":  # one real plot: every row went by, once
+            assert res.streamed
+            rows = np.concatenate(seen)
+            assert len(rows) == res.plot.n_points
+            for j, vec in enumerate(res.plot.names):
+                np.testing.assert_array_equal(rows[:, j], res.plot[vec])
+        else:  # the operating point comes first: the transient is read after the run
+            assert not res.streamed
+            np.testing.assert_allclose(res.plot["v(out)"], 0.5, rtol=1e-6)

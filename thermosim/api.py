@@ -353,7 +353,7 @@ def noise_files(target, seed: int | None = None, out: str | os.PathLike | None =
     names = prep.built.noise.files()
     tmp = [outdir / f".{n}.partial" for n in names]
     try:
-        files = [open(p, "w") for p in tmp]
+        files = [open(p, "wb") for p in tmp]
         for block in noise_blocks(prep, seed):
             for f, chunk in zip(files, block, strict=True):
                 f.write(chunk)

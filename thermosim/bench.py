@@ -58,7 +58,7 @@ def bench_engine(
         spec_path.write_text(tomli_w.dumps(table))
         (tmp / "circuit.cir").write_text(prep.netlist)
         (name,) = prep.built.noise.files()
-        with open(tmp / name, "w") as f:
+        with open(tmp / name, "wb") as f:
             for (chunk,) in noise_blocks(prep, spec.sim.seed):
                 f.write(chunk)
         run = [sys.executable, "-m", "thermosim.cli", "run", str(spec_path), "--json", "--no-plots"]

@@ -32,19 +32,21 @@ def compare_gaussian(
     cov_theory: np.ndarray,
     names: list[str],
     thin: int = 1,
+    tau: np.ndarray | None = None,
 ) -> tuple[dict, list[Check]]:
     """Moments of correlated samples (n, d) vs N(mean_theory, cov_theory); SI units throughout.
 
     Error bars come from each series' integrated autocorrelation time (``stats``). Checks: every mean and
     covariance element within a Bonferroni-adjusted k·SE (family-wise false-alarm ≈ that of one 3-SE
     test), and the relative Frobenius covariance error within 3× its expected statistical size.
-    ``thin``: estimate autocorrelation times on every thin-th sample (moments use all samples).
+    ``thin``: estimate autocorrelation times on every thin-th sample (moments use all samples);
+    ``tau``: the columns' autocorrelation times when the caller has them (``tau_int_columns(x, thin=thin)``).
     The result stays bounded for any d (:func:`element_checks`, MAX_MATRIX_DIM): ``check_summary``
     always covers every element. Cost O(n·d²) for the covariance, O(d²) for the checks.
     """
     x = np.asarray(samples, float)
     d = x.shape[1]
-    tau = tau_int_columns(x, thin=thin)
+    tau = tau_int_columns(x, thin=thin) if tau is None else np.asarray(tau, float)
     mean = x.mean(axis=0)
     mean_se = np.sqrt(x.var(axis=0, ddof=1) * tau / len(x))
     if d <= MAX_EXACT_SE_DIM:

@@ -7,7 +7,8 @@ by and the :class:`Energy` declarations. Specs only name a family and its settin
 A family registers once, with :func:`register` (``thermosim.family`` in the public API); optional hooks
 add figures to every run of the family and a section to the demo's report. Families outside the
 package register the same way: in a notebook by calling the decorator, in an installed package through
-the entry-point group ``thermosim.families`` (each entry point names a module that registers on import).
+the entry-point group ``thermosim.families`` (each entry point names a module that registers on import;
+they are imported the first time a family name is not found, or the families are listed).
 """
 
 from .built import Built, DcReference, Energy, Supply, Theory
@@ -25,7 +26,5 @@ __all__ = [
     "register",
 ]
 
-# the shipped families (adding one: its own module plus this line)
+# the shipped families (adding one: its own module plus this line); plugins load when first needed
 from . import cmos, netlist, quartic, rc, rlc  # noqa: E402,F401
-
-load_plugins()

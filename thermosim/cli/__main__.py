@@ -1,7 +1,5 @@
 """``python -m thermosim.cli``."""
 
-import sys
+from . import entry
 
-from . import main
-
-sys.exit(main())
+entry()

@@ -18,8 +18,8 @@ from threadpoolctl import threadpool_limits
 from .. import __version__
 from ..analysis import distances, energy
 from ..analysis.gaussian import compare_gaussian
-from ..analysis.sampling import grid_samples
-from ..analysis.stats import check, ks_check
+from ..analysis.sampling import GridStream, grid_samples
+from ..analysis.stats import check, ks_check, tau_int_columns
 from ..circuits import FAMILIES, Built, Theory
 from ..errors import SpecError
 from ..physics import K_B
@@ -151,6 +151,8 @@ def simulate(
     for rel, data in built.files:  # a user's netlist's include files, checked again by the runner
         (run_dir / rel).parent.mkdir(parents=True, exist_ok=True)
         (run_dir / rel).write_bytes(data)
+    # the samples' hash and sorted columns, made while ngspice writes them (checked below)
+    stream = GridStream(list(built.variables), prep.noise_step_s, prep.burn_in_s)
     try:
         res = run_netlist(
             prep.netlist,
@@ -161,6 +163,7 @@ def simulate(
             timeout_s=spec.sim.timeout_s,
             keep=keep,
             meanwhile=lambda: _while_ngspice_runs(built),
+            on_rows=stream.feed,
         )
     except SpiceError as err:
         if not (built.linear and re.search("timestep too small", err.ngspice_message, re.I)):
@@ -178,9 +181,12 @@ def simulate(
         dc = dc or _dc_reference(law, run_dir, spec)
         mean_theory, cov_theory, cdfs, reference_info, potential = law.reference.theory(dc.plot)
     t_analysis = time.perf_counter()
-    t = res.plot["time"]
-    x = np.column_stack([res.plot[v] for v in built.variables])
-    samples, k, alignment = grid_samples(t, x, prep.noise_step_s, prep.burn_in_s)
+    streamed = res.streamed and stream.ok and not stream.empty  # then its samples are grid_samples'
+    if streamed:
+        samples, k, alignment = stream.result()
+    else:
+        x = np.column_stack([res.plot[v] for v in built.variables])
+        samples, k, alignment = grid_samples(res.plot["time"], x, prep.noise_step_s, prep.burn_in_s)
     names = list(built.variables)
     # the grid oversamples the fastest mode 10×: estimate correlation times on every few samples
     thin = max(1, int(built.tau_fast_s / prep.noise_step_s / 2.5))
@@ -188,13 +194,18 @@ def simulate(
     # short for its autocorrelation time, ...) are recorded with the result instead of printed mid-run.
     with warnings.catch_warnings(record=True) as caught, threadpool_limits(limits=1, user_api="blas"):
         warnings.simplefilter("always")
-        # the hash and the marginal distances (sorts) on a second core while this one runs the moments
-        # and autocorrelations (FFTs): numpy lets go of the GIL in both, and each result is what one
-        # thread would compute, bit for bit
-        digest = _Background(_sha256, samples)
-        marginal = _Background(marginal_distances, samples, mean_theory, cov_theory, cdfs)
+        # the distances from the exact law on other threads (the marginals' sorted columns mostly made
+        # while ngspice ran) while this one runs the moments: numpy lets go of the GIL in all of them,
+        # and each result is what one thread would compute, bit for bit
+        digest = stream.hexdigest() if streamed else _sha256(samples)
+        ordered = stream.ordered if streamed else None
+        marginal = _Background(marginal_distances, samples, mean_theory, cov_theory, cdfs, ordered)
+        tau = tau_int_columns(samples, thin=thin)
+        kl = None
+        if _known(mean_theory, cov_theory) and len(samples) / tau.max() > 10 * samples.shape[1]:
+            kl = _Background(gaussian_kl, samples, mean_theory, cov_theory, thin)  # n_eff > 10·d
         metrics, checks = compare_gaussian(
-            samples, prep.noise_step_s, mean_theory, cov_theory, names, thin=thin
+            samples, prep.noise_step_s, mean_theory, cov_theory, names, thin=thin, tau=tau
         )
         tau_samples = np.asarray(metrics["tau_int_s"]) / prep.noise_step_s
         checks += [
@@ -211,9 +222,7 @@ def simulate(
         family_metrics.setdefault("independent_samples", metrics["n_eff"])
         family_metrics.update(supply_metrics(built, res.plot, prep.burn_in_s, family_metrics))
         times = k * prep.noise_step_s
-        family_metrics.update(
-            distribution_metrics(samples, mean_theory, cov_theory, cdfs, metrics, thin, marginal.result())
-        )
+        family_metrics.update((kl.result() if kl is not None else {}) | marginal.result())
         family_metrics["energy"] = energy_rows(
             spec, built, samples, times, mean_theory, cov_theory, potential, family_metrics
         )
@@ -244,7 +253,7 @@ def simulate(
         "variables": names,
         **metrics,
         "mean_theory": np.asarray(mean_theory).tolist() if metrics["var_theory"] else None,
-        "samples_sha256": digest.result(),
+        "samples_sha256": digest,
         **family_metrics,
         "info": built.info,
         "checks": [c.to_dict() for c in checks],
@@ -292,27 +301,10 @@ def simulate_scratch(prep: Prepared, seed: int | None = None) -> RunOutput:
         return simulate(prep, prep.spec.sim.seed if seed is None else seed, Path(tmp) / "run")
 
 
-def distribution_metrics(
-    samples: np.ndarray, mean_theory, cov_theory, cdfs, metrics: dict, thin: int, marginal=None
-) -> dict:
-    """Distances of the samples from the exact law, where there is one: Gaussian KL (with its expected
-    size from n_eff), and per variable the histogram KL and Wasserstein-1 against the exact marginal
-    (``marginal``: those already computed by :func:`marginal_distances`)."""
-    if not _known(mean_theory, cov_theory):
-        return {}
-    out = {}
-    d = samples.shape[1]
-    if metrics["n_eff"] > 10 * d:  # a sample covariance far from singular
-        kl = distances.sample_gaussian_kl(samples, mean_theory, cov_theory, thin=thin)
-        out = {"gaussian_kl": kl["kl"], "gaussian_kl_expected": kl["kl_expected"]}
-    if marginal is None:
-        marginal = marginal_distances(samples, mean_theory, cov_theory, cdfs)
-    return out | marginal
-
-
-def marginal_distances(samples: np.ndarray, mean_theory, cov_theory, cdfs) -> dict:
+def marginal_distances(samples: np.ndarray, mean_theory, cov_theory, cdfs, ordered=None) -> dict:
     """Per variable the histogram KL and Wasserstein-1 against the exact marginal (a family's CDF, else
-    the normal one of the theory's moments); {} without an exact law. Sorts each column once."""
+    the normal one of the theory's moments); {} without an exact law. Sorts each column once, unless
+    ``ordered()`` gives them sorted."""
     if not _known(mean_theory, cov_theory):
         return {}
     sd = np.sqrt(np.diag(cov_theory))
@@ -320,11 +312,19 @@ def marginal_distances(samples: np.ndarray, mean_theory, cov_theory, cdfs) -> di
         cdfs[i] if i < len(cdfs) and cdfs[i] is not None else distances.normal_cdf(mean_theory[i], sd[i])
         for i in range(samples.shape[1])
     ]
-    ordered = np.sort(samples, axis=0)  # both distances need sorted columns (and ignore the order)
+    # both distances need sorted columns (and ignore the order)
+    columns = ordered() if ordered is not None else np.sort(samples, axis=0)
     return {
-        "hist_kl": distances.marginal_hist_kl(ordered, marginals).tolist(),
-        "wasserstein1": distances.wasserstein1(ordered, marginals).tolist(),
+        "hist_kl": distances.marginal_hist_kl(columns, marginals).tolist(),
+        "wasserstein1": distances.wasserstein1(columns, marginals).tolist(),
     }
+
+
+def gaussian_kl(samples: np.ndarray, mean_theory, cov_theory, thin: int) -> dict:
+    """The Gaussian KL of the samples against the exact law, with its expected size from n_eff (for
+    samples whose n_eff exceeds 10·d: a sample covariance far from singular)."""
+    kl = distances.sample_gaussian_kl(samples, mean_theory, cov_theory, thin=thin)
+    return {"gaussian_kl": kl["kl"], "gaussian_kl_expected": kl["kl_expected"]}
 
 
 def _known(mean_theory, cov_theory) -> bool:

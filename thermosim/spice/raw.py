@@ -29,9 +29,10 @@ import numpy as np
 
 from thermosim.spice.errors import SpiceError
 
-__all__ = ["RawPlot", "read_raw", "read_tran"]
+__all__ = ["RawPlot", "RawTail", "read_raw", "read_tran"]
 
 _MAX_HEADER_LINE = 65536  # a longer "line" means we are not reading a raw-file header
+_MAX_TAIL_HEADER = 1 << 20  # a raw-file header longer than this is read after the run, not streamed
 READ_CHUNK = 1 << 15  # points read and transposed at a time (a few hundred kB for a few vectors)
 
 
@@ -88,6 +89,137 @@ def read_raw(path: str | os.PathLike[str]) -> list[RawPlot]:
             header = _parse_header(_read_header_lines(f, path), path)
             plots.append(_read_plot(f, header, size - f.tell(), path))
     return plots
+
+
+class RawTail:
+    """The one real plot of a raw file that ngspice is still writing, read as the file grows.
+
+    ngspice ``-b -r`` appends every accepted point to the raw file (stdio-buffered, a few kB at a time)
+    and patches ``No. Points`` when the plot completes. :meth:`poll` (from one thread) reads the complete
+    rows appended since the last call into one growing array and hands each block to
+    ``on_rows(names, rows)`` (rows: shape (k, vectors), point-major). Once ngspice has exited,
+    :meth:`finish` reads the rest and returns the plot, or None when the file is not exactly one finished
+    real plot (several plots, complex values, a count that does not match): the caller then reads it
+    with :func:`read_raw`, and ``on_rows`` saw rows of something else. ``streamed`` tells whether
+    ``on_rows`` saw every row of the plot :meth:`finish` returned, once each, in order (it is False when
+    ``on_rows`` raised: it is not called again, and the plot is still read).
+
+    Reading while ngspice writes spares the run a pass over the file after ngspice ends (0.35 s for
+    1e7 points of two vectors) and lets ``on_rows`` work on the idle core meanwhile.
+    """
+
+    BLOCK = 1 << 16  # rows read, stored and handed on at a time
+
+    def __init__(self, path: str | os.PathLike[str], on_rows=None) -> None:
+        self.path = Path(path)
+        self.names: tuple[str, ...] = ()
+        self.on_rows = on_rows
+        self._f: BinaryIO | None = None
+        self._header: _Header | None = None
+        self._start = 0  # byte offset of the binary block
+        self._rows = 0
+        self._data = np.empty((0, 0))  # (vectors, capacity), grown by a quarter
+        self._bad = False
+        self.streamed = on_rows is not None
+
+    def poll(self) -> None:
+        """Read what ngspice has appended (complete rows only). Never raises: a file this cannot follow
+        is left to :func:`read_raw` after the run (``finish`` returns None)."""
+        if self._bad:
+            return
+        try:
+            self._poll()
+        except Exception:  # noqa: BLE001 - read_raw reads it after the run, and says what is wrong
+            self._bad = True
+
+    def _poll(self) -> None:
+        if self._header is None and not self._read_header():
+            return
+        assert self._f is not None
+        row_bytes = 8 * len(self.names)
+        avail = (os.fstat(self._f.fileno()).st_size - self._start) // row_bytes - self._rows
+        while avail > 0:
+            rows = np.empty((min(avail, self.BLOCK), len(self.names)), "<f8")
+            self._f.seek(self._start + self._rows * row_bytes)
+            if self._f.readinto(rows.reshape(-1).view(np.uint8)) != rows.nbytes:
+                self._bad = True  # the file shrank: not ngspice appending
+                return
+            self._store(rows)
+            avail -= len(rows)
+
+    def finish(self) -> RawPlot | None:
+        """The plot, once ngspice has exited; None when the file is not one finished real plot."""
+        try:
+            self.poll()
+            if self._bad or self._header is None:
+                self.streamed = False
+                return None
+            assert self._f is not None
+            self._f.seek(0)
+            header = _parse_header(_read_header_lines(self._f, self.path), self.path)
+            size = os.fstat(self._f.fileno()).st_size
+            if header.n_points != self._rows or size != self._start + 8 * len(self.names) * self._rows:
+                self.streamed = False
+                return None
+        except SpiceError:
+            self.streamed = False
+            return None
+        finally:
+            self.close()
+        vectors = self._data[:, : self._rows]
+        fields = header.fields
+        return RawPlot(
+            title=fields.get("title", ""),
+            date=fields.get("date", ""),
+            plotname=fields.get("plotname", ""),
+            flags=fields.get("flags", ""),
+            names=header.names,
+            types=header.types,
+            data=dict(zip(header.names, vectors, strict=True)),
+            n_points=self._rows,
+        )
+
+    def close(self) -> None:
+        if self._f is not None:
+            self._f.close()
+
+    def _read_header(self) -> bool:
+        """Parse the header once ngspice has written all of it; False while it is incomplete."""
+        if self._f is None:
+            try:
+                self._f = self.path.open("rb")
+            except OSError:
+                return False  # ngspice has not created it yet
+        self._f.seek(0)
+        head = self._f.read(_MAX_TAIL_HEADER)
+        if b"\nBinary:\n" not in head:  # not all written yet (or not a binary raw file: never streamed)
+            self._bad = len(head) == _MAX_TAIL_HEADER or b"\nValues:\n" in head
+            return False
+        try:
+            self._f.seek(0)
+            header = _parse_header(_read_header_lines(self._f, self.path), self.path)
+        except SpiceError:
+            self._bad = True
+            return False
+        self._bad = header.is_complex
+        if not self._bad:
+            self._header, self.names, self._start = header, header.names, self._f.tell()
+            self._data = np.empty((len(self.names), 0))
+        return not self._bad
+
+    def _store(self, rows: np.ndarray) -> None:
+        n = self._rows + len(rows)
+        if n > self._data.shape[1]:  # by a quarter: ≤ 25 % unused, each point copied ~4 times more (here)
+            grown = np.empty((len(self.names), max(n, self._data.shape[1] * 5 // 4, self.BLOCK)))
+            grown[:, : self._rows] = self._data[:, : self._rows]
+            self._data = grown
+        self._data[:, self._rows : n] = rows.T
+        self._rows = n
+        if self.streamed:
+            try:
+                self.on_rows(self.names, rows)
+            except Exception:  # noqa: BLE001 - the caller's work: it redoes it from the plot
+                self.streamed = False
 
 
 def read_tran(path: str | os.PathLike[str]) -> RawPlot:

@@ -25,7 +25,7 @@ from pathlib import Path
 from .errors import SpiceError, timestep_message
 from .feeder import NoiseFeeder
 from .guard import check_netlist, ngspice_env
-from .raw import RawPlot, read_raw
+from .raw import RawPlot, RawTail, read_raw
 
 INSTALL_HINT = "install it with `apt-get install -y ngspice` (or `make setup`)"
 NETLIST = "circuit.cir"
@@ -74,6 +74,7 @@ class RunResult:
     read_s: float = 0.0  # wall time of reading the raw file
     noise_cpu_s: float = 0.0  # CPU time of the threads that streamed the noise (generation + pipe writes)
     meanwhile: object = None  # what the caller's ``meanwhile`` work returned
+    streamed: bool = False  # ``on_rows`` saw every point of ``plot``, once each, in order
 
 
 @cache
@@ -111,19 +112,20 @@ def run_netlist(
     run_dir: Path,
     *,
     noise_files: list[str] | None = None,
-    noise_blocks: Iterable[list[str]] | None = None,
+    noise_blocks: Iterable[list[bytes]] | None = None,
     timeout_s: float = 3600.0,
     keep: bool = False,
     on_output: Callable[[int], None] | None = None,
     analysis: str = "tran",
     meanwhile: Callable[[], object] | None = None,
+    on_rows: Callable[[tuple[str, ...], object], None] | None = None,
 ) -> RunResult:
     """Write ``netlist`` to ``run_dir``, run ngspice on it and read the transient plot.
 
     ``on_output(bytes)`` is called about 4 times a second with the size of the raw file ngspice is
     writing (it appends every accepted point), which tells how far the simulation has got.
 
-    ``noise_blocks`` (lists of text chunks, one per name in ``noise_files``) are streamed into
+    ``noise_blocks`` (lists of text chunks as bytes, one per name in ``noise_files``) are streamed into
     ``run_dir/<name>`` through FIFOs while ngspice runs, so generating noise overlaps the simulation and
     costs no disk. On success the run directory is removed unless ``keep``; on failure it is kept and
     named in the error; on an interrupt (Ctrl-C) it is removed unless ``keep``.
@@ -136,6 +138,12 @@ def run_netlist(
     stream is ahead of ngspice (work that holds Python's lock, imports above all, would otherwise starve
     the stream at the start and ngspice with it); its result is ``RunResult.meanwhile``, what it raised
     is raised here after ngspice finished.
+
+    ``on_rows(names, rows)``: the caller's work on the transient's points as ngspice writes them (rows:
+    a float64 array (k, vectors), point-major, in file order), called from another thread; the raw file
+    is then read while it grows (:class:`~.raw.RawTail`). ``RunResult.streamed`` says whether it saw
+    every point of the returned plot once (a netlist with one real plot); if not, the plot was read
+    afterwards and the caller redoes its work from it.
 
     ``analysis="dc"`` reads a DC sweep's plot instead (its first vector is the swept
     source's value, e.g. ``v-sweep``).
@@ -157,7 +165,8 @@ def run_netlist(
     env = ngspice_env(home=run_dir)
     usage0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    proc = timer = None
+    proc = timer = watcher = None
+    tail = RawTail(raw_path, on_rows) if on_rows is not None else None
     try:
         with open(log_path, "w") as log_f:
             proc = subprocess.Popen(
@@ -175,8 +184,11 @@ def run_netlist(
             timer = threading.Timer(timeout_s, proc.kill)
             timer.daemon = True
             timer.start()
-            if on_output:
-                threading.Thread(target=_watch, args=(proc, raw_path, on_output), daemon=True).start()
+            if on_output or tail:
+                watcher = threading.Thread(
+                    target=_watch, args=(proc, raw_path, on_output, tail), daemon=True, name="thermosim-tail"
+                )
+                watcher.start()
             code = proc.wait()
             timed_out = not timer.is_alive()
             timer.cancel()
@@ -189,6 +201,8 @@ def run_netlist(
         if proc is not None and proc.poll() is None:
             proc.kill()
             proc.wait()
+        if tail is not None:
+            tail.close()
         if isinstance(err, KeyboardInterrupt) and not keep:
             if writer:
                 writer.finish()
@@ -199,7 +213,11 @@ def run_netlist(
             timer.cancel()
         if writer:
             writer.finish()
+        if watcher is not None:
+            watcher.join()  # it stops once ngspice has: the tail is this thread's from here on
     wall = time.perf_counter() - t0
+    t_read = time.perf_counter()
+    tailed = tail.finish() if tail is not None else None
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)  # children waited for: this ngspice (+ any
     cpu = (usage.ru_utime - usage0.ru_utime) + (usage.ru_stime - usage0.ru_stime)  # run concurrently)
     log = log_path.read_text(errors="replace")
@@ -214,11 +232,15 @@ def run_netlist(
             log=log_path,
             ngspice_message=line,
         )
-    t_read = time.perf_counter()
-    try:
-        plots = [p for p in read_raw(raw_path) if p.names and (p.names[0] == "time") == (analysis == "tran")]
-    except SpiceError as err:
-        raise SpiceError(err.message, netlist=net_path, log=log_path) from None
+    if tailed is not None and analysis == "tran" and tailed.names[0] == "time" and tailed.n_points:
+        plots = [tailed]
+    else:
+        try:
+            plots = [
+                p for p in read_raw(raw_path) if p.names and (p.names[0] == "time") == (analysis == "tran")
+            ]
+        except SpiceError as err:
+            raise SpiceError(err.message, netlist=net_path, log=log_path) from None
     if not plots or plots[-1].n_points == 0:
         raise SpiceError(
             f"ngspice produced no {'transient' if analysis == 'tran' else analysis} data "
@@ -231,8 +253,17 @@ def run_netlist(
     if not keep:
         shutil.rmtree(run_dir, ignore_errors=True)
     noise_cpu = writer.cpu_s if writer else 0.0
+    streamed = tail is not None and tail.streamed and plot is tailed
     return RunResult(
-        plot, run_dir, wall, log, cpu_s=cpu, read_s=read_s, noise_cpu_s=noise_cpu, meanwhile=side.result()
+        plot,
+        run_dir,
+        wall,
+        log,
+        cpu_s=cpu,
+        read_s=read_s,
+        noise_cpu_s=noise_cpu,
+        meanwhile=side.result(),
+        streamed=streamed,
     )
 
 
@@ -317,10 +348,16 @@ def _raise_for_log(log: str, code: int, net_path: Path, log_path: Path) -> None:
         )
 
 
-def _watch(proc: subprocess.Popen, raw_path: Path, on_output: Callable[[int], None]) -> None:
+def _watch(proc: subprocess.Popen, raw_path: Path, on_output, tail: RawTail | None) -> None:
+    """While ngspice runs: read its raw file as it grows (every 50 ms) and report its size (every 0.25 s)."""
+    last = 0.0
     while proc.poll() is None:
-        try:
-            on_output(raw_path.stat().st_size)
-        except OSError:
-            pass
-        time.sleep(0.25)
+        if tail is not None:
+            tail.poll()
+        if on_output and time.monotonic() - last >= 0.25:
+            last = time.monotonic()
+            try:
+                on_output(raw_path.stat().st_size)
+            except OSError:
+                pass
+        time.sleep(0.05 if tail is not None else 0.25)
