@@ -174,7 +174,9 @@ class GridStream:
         """The sorted runs merged into one: numpy's stable sort (timsort) finds the runs in their
         concatenation and merges them in linear time per run."""
         if len(self._runs) > 1:
-            self._runs = [np.sort(np.concatenate(self._runs, axis=1), axis=1, kind="stable")]
+            merged = np.concatenate(self._runs, axis=1)
+            self._runs = [merged]
+            merged.sort(axis=1, kind="stable")  # in place: no third copy of the samples
 
 
 def _grown(a: np.ndarray, n: int, used: int) -> np.ndarray:
