@@ -200,8 +200,8 @@ def test_bad_files_raise_spice_error(tmp_path: Path, content: bytes | None, mess
 def _grow(path: Path, plots, cuts: list[int], tail) -> None:
     """Write the raw file of ``plots`` as ngspice would (header with 0 points, rows appended, the count
     patched at the end), in pieces cut at the given byte offsets, polling ``tail`` after each piece."""
-    whole = tmp = path.with_suffix(".whole")
-    _write_raw(tmp, plots)
+    whole = path.with_suffix(".whole")
+    _write_raw(whole, plots)
     data = whole.read_bytes()
     n = len(plots[0][3])
     started = data.replace(f"No. Points: {n:<8d}".encode(), f"No. Points: {0:<8d}".encode(), 1)
