@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -85,3 +86,24 @@ def test_a_long_run_keeps_every_grid_point_despite_the_clock_drift():
     samples, k, alignment = grid_samples(t, x, STEP, 100 * STEP)
     assert len(samples) == n + 1 - 100 and x[n - 5] not in samples[-10:, 0]
     assert np.array_equal(np.diff(k), np.ones(len(k) - 1)) and alignment == (n + 1 - 100) / (n + 2 - 100)
+
+
+@pytest.mark.ngspice
+def test_a_run_takes_its_samples_from_the_stream(monkeypatch, tmp_path):
+    # the fast path is the one a run takes: its samples, hash and sorted columns came from the stream
+    from thermosim.runs import experiment
+    from thermosim.runs.spec import find_spec, read_toml, spec_from_table, with_overrides
+
+    streams = []
+
+    class Recording(GridStream):
+        def __init__(self, *args) -> None:
+            super().__init__(*args)
+            streams.append(self)
+
+    monkeypatch.setattr(experiment, "GridStream", Recording)
+    spec = spec_from_table(with_overrides(read_toml(find_spec("gauss4")), {"sim.t_stop_s": 1e-3}))
+    m = experiment.simulate(experiment.prepare(spec), 1, tmp_path / "run").metrics
+    (stream,) = streams
+    assert stream.ok and not stream.empty and stream.n == m["n_samples"]
+    assert stream.hexdigest() == m["samples_sha256"]
