@@ -34,14 +34,13 @@ def grid_samples(
     n = len(t)
     k = np.empty(n, np.int64)
     on = np.empty(n, bool)
-    ramp_end = (1 - GRID_TOL) * step_s
     ramp = 0  # ngspice's start-up ramp (a few sub-steps inside the first noise step) is by design
     min_gap = None  # the smallest k[i+1] − k[i]: 0 when a grid point was written twice
     # in cache-sized chunks: a run's 1e7 points need no temporaries of their size (one pass, fast)
     for a in range(0, n, GRID_CHUNK):
         tb = t[a : a + GRID_CHUNK]
         k[a : a + len(tb)], on[a : a + len(tb)] = _on_grid(tb, step_s)
-        ramp += int(np.count_nonzero((tb > 0) & (tb < ramp_end)))
+        ramp += _ramp_points(tb, step_s)
     n_on = int(np.count_nonzero(on))
     alignment = n_on / (n - ramp)
     if n_on == n:  # the usual case: every point is a grid point, take views
@@ -55,6 +54,12 @@ def grid_samples(
         keep = np.r_[k_on[1:] != k_on[:-1], True]
         k_on, x_on = k_on[keep], x_on[keep]
     return x_on, k_on, alignment
+
+
+def _ramp_points(t: np.ndarray, step_s: float) -> int:
+    """How many of the times fall inside ngspice's start-up ramp (0 < t < one step): not counted by the
+    alignment."""
+    return int(np.count_nonzero((t > 0) & (t < (1 - GRID_TOL) * step_s)))
 
 
 def _on_grid(t: np.ndarray, step_s: float) -> tuple[np.ndarray, np.ndarray]:
@@ -113,11 +118,11 @@ class GridStream:
             rows, t = rows[first:], t[first:]
             if not len(t):
                 return
-        k, on = _on_grid(t.copy(), self.step_s)
+        k, on = _on_grid(t, self.step_s)
         if not on.all() or not np.isfinite(rows).all():
             self.ok = False
             return
-        self._ramp += int(np.count_nonzero((t > 0) & (t < (1 - GRID_TOL) * self.step_s)))
+        self._ramp += _ramp_points(t, self.step_s)
         x = rows[:, self._cols]
         if self._carry is not None:  # the last point of the block before, held back
             x, k = np.concatenate([self._carry[0], x]), np.concatenate([self._carry[1], k])
