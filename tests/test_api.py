@@ -144,6 +144,28 @@ def test_entry_point_plugins_register_their_families(tmp_path, monkeypatch):
     assert p.stdout.split() == ["False", "plugin_family", "True"], p.stderr
 
 
+def test_shipped_families_load_when_first_asked_for():
+    # a run loads its own family's module only (start-up time), a listing all of them; a family a user
+    # registers under a shipped name before that module loads stays registered when the module does load,
+    # as it would have replaced the shipped one had that loaded first
+    probe = (
+        "import dataclasses, sys\nfrom thermosim.circuits import FAMILIES, register\n"
+        "def loaded():\n    return sorted(m.rsplit('.', 1)[1] for m in sys.modules\n"
+        "        if m.rsplit('.', 1)[0] in ('thermosim.circuits', 'thermosim.circuits.cmos'))\n"
+        "@dataclasses.dataclass(frozen=True)\nclass P:\n    pass\n"
+        "@register('cmos_ring', P)\ndef mine(p):\n    raise NotImplementedError\n"
+        "print(loaded())\nprint(FAMILIES['rc'].name, loaded())\n"
+        "print(len(FAMILIES), FAMILIES['cmos_ring'].build is mine, FAMILIES['cmos_pbit'].name)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    p = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, timeout=120)
+    assert p.stdout.splitlines() == [
+        "['built', 'registry']",
+        "rc ['built', 'nonideal', 'rc', 'registry']",
+        "8 True cmos_pbit",
+    ], p.stderr
+
+
 def _python_quickstart() -> str:
     text = (ROOT / "README.md").read_text()
     m = re.search(r"## Python quickstart.*?```python\n(.*?)```", text, re.S)

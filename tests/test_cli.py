@@ -6,6 +6,7 @@ import json
 import re
 import shutil
 import subprocess
+import sys
 
 import pytest
 
@@ -172,3 +173,10 @@ def test_committed_netlist_runs_in_stock_ngspice(tmp_path, name):
 
     plot = read_tran(tmp_path / "out.raw")
     assert plot.n_points >= 0.99 * stop / step  # one point per noise sample, to the end
+
+
+def test_the_entry_point_runs_before_numpy_is_imported():
+    # cli.entry sets NUMPY_MADVISE_HUGEPAGE before anything imports numpy: numpy reads it at import
+    code = "import sys, thermosim.cli; print('numpy' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

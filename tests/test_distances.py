@@ -11,10 +11,18 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy.signal import lfilter
 from scipy.stats import norm, wasserstein_distance
 
-from thermosim.analysis.distances import gaussian_kl, marginal_hist_kl, sample_gaussian_kl, wasserstein1
+from thermosim.analysis.distances import (
+    gaussian_kl,
+    marginal_hist_kl,
+    sample_gaussian_kl,
+    sorted_quantiles,
+    wasserstein1,
+)
 from thermosim.analysis.mmd import mmd, mmd_test, thin_step
 from thermosim.analysis.stats import ess_summary
 
@@ -398,3 +406,17 @@ def test_quadratic_kernel_mmd_sees_a_5pct_covariance_change():
     assert r["mmd2"] == pytest.approx(mmd(x, y, max_n=400, kernel="quadratic"), rel=1e-9)
     with pytest.raises(ValueError, match="kernel must be 'gaussian' or 'quadratic'"):
         mmd(x, y, kernel="laplace")
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    values=st.lists(st.floats(-1e6, 1e6, allow_nan=False), min_size=1, max_size=400),
+    bins=st.integers(2, 100),
+    scale=st.sampled_from([1.0, 1e-9, 1e3]),
+)
+def test_sorted_quantiles_are_numpys_bit_for_bit(values, bins, scale):
+    # the histogram KL takes its bin edges from the sorted column directly; they must be np.quantile's
+    xs = np.sort(np.array(values) * scale)
+    probs = np.arange(1, bins) / bins
+    np.testing.assert_array_equal(sorted_quantiles(xs, probs), np.quantile(xs, probs))
+    np.testing.assert_array_equal(sorted_quantiles(xs, np.array([0.0, 1.0])), [xs[0], xs[-1]])

@@ -18,10 +18,11 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from tests.conftest import ROOT, thermosim
-from thermosim.results import MARKER
+from thermosim.results import MARKER, BackgroundSavez
 
 pytestmark = pytest.mark.ngspice
 
@@ -217,6 +218,19 @@ def test_results_path_through_a_file(tmp_path):
     assert "cannot write the results to afile/t" in error_line(p)
     assert (tmp_path / "afile").read_text() == "not a directory\n"
     no_litter(tmp_path)
+
+
+def test_samples_written_beside_the_analysis_move_into_place_or_leave_nothing(tmp_path):
+    # results.BackgroundSavez: a run's samples.npz is written while its analysis runs, then renamed into
+    # its staging folder; a write that failed must neither move nor stay behind
+    x = np.arange(6.0).reshape(3, 2)
+    BackgroundSavez(tmp_path, samples=x).move(tmp_path / "s.npz")
+    np.testing.assert_array_equal(np.load(tmp_path / "s.npz")["samples"], x)
+    BackgroundSavez(tmp_path, samples=x).discard()
+    failing = BackgroundSavez(tmp_path, samples=x, bad=np.array([lambda: 0]))  # a lambda does not pickle
+    with pytest.raises(Exception, match="lambda"):
+        failing.move(tmp_path / "t.npz")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.npz"]
 
 
 @pytest.fixture

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from PySpice.Spice.Netlist import Circuit
 
 from thermosim.physics import K_B
-from thermosim.spice.noise import NoisePlan, stream_blocks
+from thermosim.spice.noise import NoisePlan, format_lines, stream_blocks
 
 
 def plan_pair(t=300.0):
@@ -43,10 +45,11 @@ def parse(txt):
 def test_stream_is_seeded_and_starts_at_zero():
     _, plan = plan_pair()
     a = text(plan, 1e-7, 1000, seed=5, chunk=300)
-    b = text(plan, 1e-7, 1000, seed=5, chunk=128)
+    b = text(plan, 1e-7, 1000, seed=5, chunk=128)  # other field widths, the same numbers
     c = text(plan, 1e-7, 1000, seed=6)
-    assert a == b and a != c
+    assert a == text(plan, 1e-7, 1000, seed=5, chunk=300) and a != c
     rows = parse(a)
+    np.testing.assert_array_equal(rows, parse(b))
     assert rows.shape == (1003, 3)
     np.testing.assert_array_equal(rows[:, 0], np.arange(1003))
     np.testing.assert_array_equal(rows[0, 1:], 0.0)
@@ -90,3 +93,20 @@ def test_many_nodes_split_into_files_with_short_lines():
     assert longest < 400
     plan.attach(c, 1e-7)
     assert str(c).count("filesource(") == 3
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    k0=st.integers(0, 10**9),
+    rows=st.lists(st.lists(st.integers(-(10**14) + 1, 10**14 - 1), min_size=1, max_size=5), min_size=1),
+)
+def test_format_lines_reads_back_as_the_integers(k0, rows):
+    # every width from 1 to 14 digits, signs, zeros: each line reads back (as ngspice's strtod does, field
+    # by field) as the integers it was made from, one line per row
+    c = len(rows[0])
+    values = np.array([(r * c)[:c] for r in rows], dtype=np.int64)
+    k = np.arange(k0, k0 + len(values))
+    lines = format_lines(k, values).decode("ascii").split("\n")
+    assert lines[-1] == "" and len(lines) == len(values) + 1
+    assert [[int(f) for f in line.split()] for line in lines[:-1]] == np.column_stack([k, values]).tolist()
+    assert len({len(line) for line in lines[:-1]}) == 1  # one width per field

@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import tempfile
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -45,6 +46,46 @@ def atomic_write_json(path: Path, obj: dict) -> Path:
 def atomic_savez(path: Path, **arrays: np.ndarray) -> Path:
     # plain savez: noise does not compress, and savez_compressed costs ~0.5 s per 1e6 samples
     return atomic(path, lambda tmp: np.savez(tmp, **arrays))
+
+
+class BackgroundSavez:
+    """``np.savez`` of ``arrays`` into a hidden temporary file in ``folder``, written on a thread.
+
+    :meth:`move` waits for it and renames it into place; :meth:`discard` waits and removes it (a no-op
+    after a move). A run writes its samples (32 MB for 2·10⁶ samples with their times, 0.02–0.04 s)
+    while its analysis runs, instead of after it.
+    """
+
+    def __init__(self, folder: Path, **arrays: np.ndarray) -> None:
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, self._tmp = tempfile.mkstemp(dir=folder, prefix=".samples.", suffix=".npz")
+        os.close(fd)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._write, args=(arrays,), name="thermosim-savez")
+        self._thread.start()
+
+    def _write(self, arrays: dict) -> None:
+        try:
+            np.savez(self._tmp, **arrays)  # plain savez, as atomic_savez
+        except BaseException as err:  # noqa: BLE001 - raised by move(): no half-written file moves
+            self._error = err
+
+    def move(self, path: Path) -> Path:
+        """Wait for the file, then rename it to ``path`` (mode 0644); OSError naming ``path`` if it failed."""
+        self._thread.join()
+        if self._error is not None:
+            self.discard()
+            if isinstance(self._error, OSError):
+                raise OSError(self._error.errno, f"cannot write {path}: {self._error.strerror}")
+            raise self._error
+        os.chmod(self._tmp, 0o644)
+        os.replace(self._tmp, path)
+        return Path(path)
+
+    def discard(self) -> None:
+        self._thread.join()
+        Path(self._tmp).unlink(missing_ok=True)
 
 
 def _jsonable(o):

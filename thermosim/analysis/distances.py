@@ -129,9 +129,12 @@ def sample_gaussian_kl(x: np.ndarray, mean, cov, tau: float | None = None, thin:
     if tau is not None:
         n_mean = n_cov = n / tau
     else:
-        z = (a - m) @ np.linalg.inv(np.linalg.cholesky(c)).T  # whitened rows: one d × d inverse
-        n_mean = n / float(tau_int_columns(z, thin=thin).max())
-        n_cov = n / float(tau_int_columns(z**2, thin=thin).max())
+        # the autocorrelation times read every thin-th row of a long series (tau_int_columns' own rule):
+        # only those rows are whitened, the same numbers without three arrays of the samples' size
+        step = thin if thin > 1 and n >= 100 * thin else 1
+        z = (a[::step] - m) @ np.linalg.inv(np.linalg.cholesky(c)).T  # whitened rows: one d × d inverse
+        n_mean = n / (step * float(tau_int_columns(z).max()))
+        n_cov = n / (step * float(tau_int_columns(z**2).max()))
     kl = gaussian_kl(a.mean(axis=0), cov_hat, m, c)
     return {
         "kl": kl,
@@ -184,12 +187,32 @@ def _smoothed(counts: np.ndarray, n: float) -> np.ndarray:
     return (counts + PSEUDO_COUNT) / (n + PSEUDO_COUNT * counts.size)
 
 
-def _bin_counts(x: np.ndarray, edges: np.ndarray) -> np.ndarray:
+def _bin_counts(x: np.ndarray, edges: np.ndarray, ordered: bool) -> np.ndarray:
     """Counts in the bins (−∞, e₁), [e₁, e₂), …, [e_B, ∞). Sorted x (the run's marginals pass sorted
     columns): B binary searches, O(B log n); else one search per value, O(n log B)."""
-    if np.all(x[1:] >= x[:-1]):
+    if ordered:
         return np.diff(np.searchsorted(x, edges, side="left"), prepend=0, append=x.size)
     return np.bincount(np.searchsorted(edges, x, side="right"), minlength=edges.size + 1)
+
+
+def _is_sorted(x: np.ndarray) -> bool:
+    return bool(np.all(x[1:] >= x[:-1]))
+
+
+def sorted_quantiles(xs: np.ndarray, probs: np.ndarray) -> np.ndarray:
+    """``np.quantile(xs, probs)`` (its default, linear method) of an already sorted 1-D ``xs``, bit for bit.
+
+    For 0 ≤ p ≤ 1 the quantile lies at h = (n − 1)·p between xs[⌊h⌋] and xs[⌊h⌋ + 1], γ = h − ⌊h⌋ of the
+    way, and is computed as numpy does: a + (b − a)·γ below γ = ½, b − (b − a)·(1 − γ) from there. Why by
+    hand: np.quantile partitions a copy of the whole array (15 ms for 2·10⁶ samples), where the
+    indices are known once the array is sorted. Cost O(len(probs)).
+    """
+    h = (xs.size - 1) * np.asarray(probs, float)  # Hyndman & Fan's type 7
+    lo = np.floor(h)
+    gamma = h - lo
+    i = np.minimum(lo, xs.size - 1).astype(np.intp)
+    a, b = xs[i], xs[np.minimum(i + 1, xs.size - 1)]
+    return np.where(gamma >= 0.5, b - (b - a) * (1 - gamma), a + (b - a) * gamma)
 
 
 def marginal_hist_kl(x: np.ndarray, y_or_cdf: Reference, bins: int | None = None) -> np.ndarray:
@@ -225,10 +248,13 @@ def marginal_hist_kl(x: np.ndarray, y_or_cdf: Reference, bins: int | None = None
     probs = np.arange(1, n_bins) / n_bins
     for j in range(d):
         xj = a[:, j]
-        pooled = xj if y is None else np.concatenate([xj, y[:, j]])
-        edges = np.unique(np.quantile(pooled, probs))
+        ordered = _is_sorted(xj)
+        if y is None and ordered:
+            edges = np.unique(sorted_quantiles(xj, probs))
+        else:
+            edges = np.unique(np.quantile(xj if y is None else np.concatenate([xj, y[:, j]]), probs))
         n_b = edges.size + 1
-        p = _smoothed(_bin_counts(xj, edges), n)
+        p = _smoothed(_bin_counts(xj, edges, ordered), n)
         if y is None:
             f = np.concatenate([[0.0], _cdf_values(cdfs[j], edges, who), [1.0]])
             q = _smoothed(n * np.clip(np.diff(f), 0.0, None), n)
@@ -270,10 +296,14 @@ def _w1_to_cdf(xs: np.ndarray, cdf: Cdf, n_grid: int, who: str) -> float:
     for k in range(len(bounds) - 1):
         a, b = bounds[k], bounds[k + 1]
         g = grid[grid_bounds[k] : grid_bounds[k + 1]]
-        both = np.concatenate([g, xs[a:b]])
-        order = np.argsort(both, kind="stable")  # merges two sorted runs; says which nodes are samples
-        t = both[order]
-        count = a + np.cumsum(order >= g.size)  # samples ≤ t[i]
+        # merge the two sorted runs, a grid point before the samples equal to it (2× faster than a
+        # stable argsort of both, and the same nodes in the same order)
+        at = np.searchsorted(xs[a:b], g, side="left") + np.arange(g.size)  # the grid points' places
+        is_sample = np.ones(g.size + b - a, bool)
+        is_sample[at] = False
+        t = np.empty(is_sample.size)
+        t[at], t[is_sample] = g, xs[a:b]
+        count = a + np.cumsum(is_sample)  # samples ≤ t[i]
         last = np.r_[t[1:] != t[:-1], True]  # the last of equal nodes carries every sample equal to it
         t, count = t[last], count[last]
         if b < n:
@@ -310,4 +340,4 @@ def wasserstein1(x: np.ndarray, y_or_cdf: Reference, n_grid: int = 8192) -> np.n
 
 def _sorted(x: np.ndarray) -> np.ndarray:
     """``x`` sorted (itself when it already is: a caller may pass sorted columns). Cost O(n) or O(n log n)."""
-    return x if np.all(x[1:] >= x[:-1]) else np.sort(x)
+    return x if _is_sorted(x) else np.sort(x)

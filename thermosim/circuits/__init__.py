@@ -5,7 +5,8 @@ noise placed, which ngspice vectors are the sampled variables, the exact :class:
 by and the :class:`Energy` declarations. Specs only name a family and its settings.
 
 A family registers once, with :func:`register` (``thermosim.family`` in the public API); optional hooks
-add figures to every run of the family and a section to the demo's report. Families outside the
+add figures to every run of the family and a section to the demo's report. The shipped families' modules
+are imported when a family is first looked up or listed (``registry.SHIPPED``). Families outside the
 package register the same way: in a notebook by calling the decorator, in an installed package through
 the entry-point group ``thermosim.families`` (each entry point names a module that registers on import;
 they are imported the first time a family name is not found, or the families are listed).
@@ -25,6 +26,3 @@ __all__ = [
     "load_plugins",
     "register",
 ]
-
-# the shipped families (adding one: its own module plus this line); plugins load when first needed
-from . import cmos, netlist, quartic, rc, rlc  # noqa: E402,F401

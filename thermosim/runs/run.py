@@ -20,7 +20,14 @@ import numpy as np
 from ..analysis.gaussian import compare_gaussian
 from ..analysis.stats import resample_uniform
 from ..circuits import FAMILIES
-from ..results import atomic_savez, atomic_write_json, atomic_write_text, check_output_dir, replace_dir
+from ..results import (
+    BackgroundSavez,
+    atomic_savez,
+    atomic_write_json,
+    atomic_write_text,
+    check_output_dir,
+    replace_dir,
+)
 from ..spice.foreign import prepare_foreign
 from ..spice.guard import check_netlist
 from ..spice.parse import probe_name
@@ -57,24 +64,44 @@ def run_spec(spec, seed=None, out=None, plots=True, keep=False, quiet=False, sam
 
     # a bar on a terminal only; logs and pipes get the start line above and the summary
     show = not quiet and sys.stderr.isatty()
-    with _bar(spec.name, prep.n_steps + 3) if show else contextlib.nullcontext() as bar:
-        t_sim = time.perf_counter()
-        progress = (lambda n: bar.update(max(0, n - bar.n))) if show else None
-        res = simulate(prep, seed, run_dir, keep=keep, progress=progress)
-    timing = res.metrics["timing_s"]
-    timing["start"] = started  # interpreter, imports, arguments, the spec: before run_spec was called
-    timing["prepare"] += t_sim - t0
-    if keep:
-        res.metrics["run_dir"] = str(run_dir)
-    res.metrics["spec_path"] = source
-    if out is not None:
-        hook = FAMILIES[spec.family].figures if plots else None
-        data = (res.metrics, res.samples, res.sample_times_s)
-        write_outputs(
-            out, prep.netlist, f"{spec.name}.cir", *data, plots, hook, samples_file=samples, cdfs=res.cdfs
-        )
-    else:
-        stamp_cpu(res.metrics)
+    early: list[BackgroundSavez] = []  # samples.npz, written while the analysis runs
+
+    def write_samples(x: np.ndarray, times: np.ndarray) -> None:
+        if out is not None and samples != "none":
+            arrays = npz_arrays(x, times, prep.built.variables, seed, samples)
+            with contextlib.suppress(OSError):  # then write_outputs writes it, and says what is wrong
+                early.append(BackgroundSavez(out.parent, **arrays))
+
+    try:
+        with _bar(spec.name, prep.n_steps + 3) if show else contextlib.nullcontext() as bar:
+            t_sim = time.perf_counter()
+            progress = (lambda n: bar.update(max(0, n - bar.n))) if show else None
+            res = simulate(prep, seed, run_dir, keep=keep, progress=progress, on_samples=write_samples)
+        timing = res.metrics["timing_s"]
+        timing["start"] = started  # interpreter, imports, arguments, the spec: before run_spec was called
+        timing["prepare"] += t_sim - t0
+        if keep:
+            res.metrics["run_dir"] = str(run_dir)
+        res.metrics["spec_path"] = source
+        if out is not None:
+            hook = FAMILIES[spec.family].figures if plots else None
+            data = (res.metrics, res.samples, res.sample_times_s)
+            write_outputs(
+                out,
+                prep.netlist,
+                f"{spec.name}.cir",
+                *data,
+                plots,
+                hook,
+                samples_file=samples,
+                cdfs=res.cdfs,
+                samples_npz=early[0] if early else None,
+            )
+        else:
+            stamp_cpu(res.metrics)
+    finally:
+        for f in early:  # a run that failed or was interrupted leaves no file behind
+            f.discard()
     return Result.from_metrics(res.metrics, res.samples, res.sample_times_s, out, cdfs=res.cdfs)
 
 
@@ -141,14 +168,18 @@ def recorded_source(source: str | None, out: Path) -> str | None:
     return os.path.relpath(source, Path(out).resolve())
 
 
-def _thin(metrics: dict, samples, times, mode: str):
-    """The rows samples.npz keeps (every k-th for "thin": at most ~THIN_BYTES), recorded in metrics."""
-    every = 1
-    if mode == "thin":
-        every = max(1, math.ceil(samples.size * 8 * (1 + 1 / max(1, samples.shape[-1])) / THIN_BYTES))
-    rows = 0 if mode == "none" else len(samples[::every])
-    metrics["samples_file"] = {"mode": mode, "every": every, "rows": rows}
-    return samples[::every], times[::every]
+def _every(samples: np.ndarray, mode: str) -> int:
+    """samples.npz keeps every k-th row: every row, or for "thin" at most ~THIN_BYTES."""
+    if mode != "thin":
+        return 1
+    return max(1, math.ceil(samples.size * 8 * (1 + 1 / max(1, samples.shape[-1])) / THIN_BYTES))
+
+
+def npz_arrays(samples: np.ndarray, times: np.ndarray, variables, seed, mode: str) -> dict:
+    """What samples.npz holds: the rows kept (:func:`_every`), their times, the variables, the seed."""
+    every = _every(samples, mode)
+    arrays = {"samples": samples[::every], "t_s": times[::every], "variables": np.array(list(variables))}
+    return arrays if seed is None else {**arrays, "seed": np.array(seed, dtype=np.uint64)}
 
 
 def write_outputs(
@@ -162,6 +193,7 @@ def write_outputs(
     figures_hook=None,
     samples_file: str = "full",
     cdfs=None,
+    samples_npz: BackgroundSavez | None = None,
 ) -> None:
     """Everything goes to a staging directory first, then replaces ``out`` in one rename.
 
@@ -169,7 +201,8 @@ def write_outputs(
     the same spec (:func:`check_same_source`); any other existing folder is refused with nothing in it
     changed. A write that fails (read-only or full disk, a path through a file) removes the staging
     directory and raises OSError naming ``out``: the previous results, if any, are left as they were.
-    ``samples_file``: "full" (every sample), "thin" (every k-th, ≤ ~10 MB) or "none" (no samples.npz).
+    ``samples_file``: "full" (every sample), "thin" (every k-th, ≤ ~10 MB) or "none" (no samples.npz);
+    ``samples_npz``: that file, already being written (:func:`npz_arrays` of the same samples).
     """
     t0 = time.perf_counter()
     check_same_source(out, metrics["circuit"], metrics.get("spec_path"), samples_file)
@@ -181,11 +214,14 @@ def write_outputs(
     try:
         stage.chmod(0o755)
         atomic_write_text(stage / netlist_name, netlist)
-        seed = {} if metrics["seed"] is None else {"seed": np.array(metrics["seed"], dtype=np.uint64)}
-        variables = np.array(metrics["variables"])
-        kept, kept_t = _thin(metrics, samples, times, samples_file)
-        if samples_file != "none":
-            atomic_savez(stage / "samples.npz", samples=kept, t_s=kept_t, variables=variables, **seed)
+        every = _every(samples, samples_file)
+        rows = 0 if samples_file == "none" else len(samples[::every])
+        metrics["samples_file"] = {"mode": samples_file, "every": every, "rows": rows}
+        if samples_npz is not None:
+            samples_npz.move(stage / "samples.npz")
+        elif samples_file != "none":
+            arrays = npz_arrays(samples, times, metrics["variables"], metrics["seed"], samples_file)
+            atomic_savez(stage / "samples.npz", **arrays)
         if plots:
             from ..plots import run_figures
 

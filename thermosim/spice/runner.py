@@ -32,7 +32,7 @@ NETLIST = "circuit.cir"
 RAW = "out.raw"
 LOG = "ngspice.log"
 
-AHEAD_WAIT_S = 2.0  # the longest a caller's side work waits for the noise stream to get ahead
+NOISE_WAIT_S = 2.0  # the longest a caller's side work waits for the noise to be written
 _TIMESTEP_CAUSE = r"timestep too small"
 # ngspice's own wording of what went wrong, most specific first (matched case-insensitively in its log)
 _CAUSES = [
@@ -134,10 +134,11 @@ def run_netlist(
     block, a script header or a path that leaves ``run_dir`` is refused. ngspice runs with ``-n`` (no
     ``.spiceinit``) in a minimal environment, so nothing but the checked files decides what it does.
 
-    ``meanwhile()``: the caller's own work, run on another thread while ngspice runs, once the noise
-    stream is ahead of ngspice (work that holds Python's lock, imports above all, would otherwise starve
-    the stream at the start and ngspice with it); its result is ``RunResult.meanwhile``, what it raised
-    is raised here after ngspice finished.
+    ``meanwhile()``: the caller's own work, run on another thread while ngspice runs, once all the noise
+    is in the pipes (at most NOISE_WAIT_S later). ngspice 39 parses its noise files whole before its first
+    step, and work that holds Python's lock meanwhile (imports above all) starves the writers: scipy's
+    imports beside them stretched that parse from 0.25 to 0.33–0.44 s. Its result is
+    ``RunResult.meanwhile``; what it raised is raised here after ngspice finished.
 
     ``on_rows(names, rows)``: the caller's work on the transient's points as ngspice writes them (rows:
     a float64 array (k, vectors), point-major, in file order), called from another thread; the raw file
@@ -179,7 +180,7 @@ def run_netlist(
             )
             if writer:
                 writer.start()
-            side = _after(writer.ahead if writer else None, meanwhile)
+            side = _after(writer.written if writer else None, meanwhile)
             # a timer kills on timeout; a plain blocking wait avoids Popen.wait(timeout)'s polling sleeps
             timer = threading.Timer(timeout_s, proc.kill)
             timer.daemon = True
@@ -268,13 +269,13 @@ def run_netlist(
 
 
 def _after(ready: threading.Event | None, work: Callable[[], object] | None) -> cf.Future:
-    """``work()`` on a thread once ``ready`` is set (at most AHEAD_WAIT_S later), then ngspice's version
+    """``work()`` on a thread once ``ready`` is set (at most NOISE_WAIT_S later), then ngspice's version
     when no run has asked it yet (a process start, overlapped with the run); a Future of work's result."""
     future: cf.Future = cf.Future()
 
     def go() -> None:
         if ready is not None:
-            ready.wait(AHEAD_WAIT_S)
+            ready.wait(NOISE_WAIT_S)
         try:
             future.set_result(work() if work is not None else None)
         except BaseException as err:  # noqa: BLE001 - raised by the caller's future.result()
