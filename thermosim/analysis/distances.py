@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from .stats import as_columns, tau_int_columns
+from .stats import as_columns, tau_int_columns, thinning
 
 __all__ = [
     "gaussian_kl",
@@ -129,9 +129,9 @@ def sample_gaussian_kl(x: np.ndarray, mean, cov, tau: float | None = None, thin:
     if tau is not None:
         n_mean = n_cov = n / tau
     else:
-        # the autocorrelation times read every thin-th row of a long series (tau_int_columns' own rule):
-        # only those rows are whitened, the same numbers without three arrays of the samples' size
-        step = thin if thin > 1 and n >= 100 * thin else 1
+        # the autocorrelation times read every step-th row (tau_int_columns' own thinning): only those
+        # rows are whitened, the same numbers without three arrays of the samples' size
+        step = thinning(n, thin)
         z = (a[::step] - m) @ np.linalg.inv(np.linalg.cholesky(c)).T  # whitened rows: one d × d inverse
         n_mean = n / (step * float(tau_int_columns(z).max()))
         n_cov = n / (step * float(tau_int_columns(z**2).max()))

@@ -100,6 +100,12 @@ def autocorrelation(x: np.ndarray, max_lag: int | None = None) -> np.ndarray:
 
 # Written by hand on purpose: scipy offers no integrated-autocorrelation-time estimator, and
 # pulling in arviz or emcee for a single ~20-line function would add heavy dependencies.
+def thinning(n: int, thin: int) -> int:
+    """The step at which :func:`integrated_autocorr_time` reads a series of ``n`` samples asked to thin by
+    ``thin``: ``thin`` once the thinned series keeps ≥ 100 samples, else 1 (every sample)."""
+    return thin if thin > 1 and n >= 100 * thin else 1
+
+
 def integrated_autocorr_time(x: np.ndarray, c: float = 5.0, thin: int = 1) -> float:
     """Integrated autocorrelation time ``tau_int = 1 + 2 * sum_{k=1}^{M} rho_k`` in samples.
 
@@ -121,8 +127,8 @@ def integrated_autocorr_time(x: np.ndarray, c: float = 5.0, thin: int = 1) -> fl
     y = np.asarray(x, dtype=float)
     if y.ndim != 1 or y.size < 2:
         raise ValueError(f"integrated_autocorr_time: need a 1-D series with >= 2 samples, got {y.shape}")
-    if thin > 1 and y.size >= 100 * thin:
-        return thin * integrated_autocorr_time(y[::thin], c)
+    if (step := thinning(y.size, thin)) > 1:
+        return step * integrated_autocorr_time(y[::step], c)
     if not np.ptp(y) > 0:
         return 1.0
     tau = _sokal_window_tau(y, c)
