@@ -24,8 +24,7 @@ def atomic(path: Path, write: Callable[[str], None]) -> Path:
     try:  # from the first statement on, an interrupt (Ctrl-C) removes the temporary file
         os.close(fd)
         write(tmp)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
+        _place(tmp, path)
     except OSError as err:
         Path(tmp).unlink(missing_ok=True)
         raise OSError(err.errno, f"cannot write {path}: {err.strerror}") from None
@@ -33,6 +32,12 @@ def atomic(path: Path, write: Callable[[str], None]) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def _place(tmp: str, path: Path) -> None:
+    """A finished temporary file renamed into place, readable by all (mode 0644)."""
+    os.chmod(tmp, 0o644)
+    os.replace(tmp, path)
 
 
 def atomic_write_text(path: Path, text: str) -> Path:
@@ -79,8 +84,7 @@ class BackgroundSavez:
             if isinstance(self._error, OSError):
                 raise OSError(self._error.errno, f"cannot write {path}: {self._error.strerror}")
             raise self._error
-        os.chmod(self._tmp, 0o644)
-        os.replace(self._tmp, path)
+        _place(self._tmp, path)
         return Path(path)
 
     def discard(self) -> None:

@@ -93,11 +93,11 @@ def sweep_figure(result: dict):
     axes[0].plot(kt, [r["current"]["recognisable"] for r in tied], "^-k", label="current, one coupling bank")
     axes[0].axhline(0.85, color="0.5", ls=":", lw=0.8)
     axes[0].set_xscale("log")
-    axes[0].set_xlabel("stages K")
+    axes[0].set(xlabel="stages K", ylabel="recognisable fraction, Fréchet distance / 4")
     axes[0].legend(fontsize=6)
-    axes[1].loglog(ks, [r["energy_per_sample_J"] for r in rows], "o-", label="energy per sample")
+    axes[1].loglog(ks, [r["energy_per_sample_J"] for r in rows], "o-", color="C0")
     axes[1].set_xlabel("stages K")
-    axes[1].set_ylabel("energy per sample [J]")
+    axes[1].set_ylabel("energy per sample [J] (a bank per stage)", color="C0")
     ax2 = axes[1].twinx()
     for sel, style, name in ((rows, "s--", "a bank per stage"), (tied, "^:", "one coupling bank")):
         timed = [r for r in sel if "spice_cpu_s_per_sample" in r]
@@ -111,7 +111,7 @@ def sweep_figure(result: dict):
         name = f"K = {k}{', one bank' if tie else ''}"
         axes[2].semilogx(w, [r["current"]["recognisable"] for r in sel], "o-", label=f"{name}: recognisable")
         axes[2].semilogx(w, [r["current"]["frechet"] / 4 for r in sel], "s--", label=f"{name}: Fréchet/4")
-    axes[2].set_xlabel("read-out window [model time]")
+    axes[2].set(xlabel="read-out window [model time]", ylabel="recognisable fraction, Fréchet distance / 4")
     axes[2].legend(fontsize=6)
     for ax in axes:
         ax.grid(alpha=0.3)

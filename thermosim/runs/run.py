@@ -64,13 +64,14 @@ def run_spec(spec, seed=None, out=None, plots=True, keep=False, quiet=False, sam
 
     # a bar on a terminal only; logs and pipes get the start line above and the summary
     show = not quiet and sys.stderr.isatty()
-    early: list[BackgroundSavez] = []  # samples.npz, written while the analysis runs
+    early: BackgroundSavez | None = None  # samples.npz, written while the analysis runs
 
     def write_samples(x: np.ndarray, times: np.ndarray) -> None:
+        nonlocal early
         if out is not None and samples != "none":
             arrays = npz_arrays(x, times, prep.built.variables, seed, samples)
             with contextlib.suppress(OSError):  # then write_outputs writes it, and says what is wrong
-                early.append(BackgroundSavez(out.parent, **arrays))
+                early = BackgroundSavez(out.parent, **arrays)
 
     try:
         with _bar(spec.name, prep.n_steps + 3) if show else contextlib.nullcontext() as bar:
@@ -95,13 +96,13 @@ def run_spec(spec, seed=None, out=None, plots=True, keep=False, quiet=False, sam
                 hook,
                 samples_file=samples,
                 cdfs=res.cdfs,
-                samples_npz=early[0] if early else None,
+                samples_npz=early,
             )
         else:
             stamp_cpu(res.metrics)
     finally:
-        for f in early:  # a run that failed or was interrupted leaves no file behind
-            f.discard()
+        if early is not None:  # a run that failed or was interrupted leaves no file behind
+            early.discard()
     return Result.from_metrics(res.metrics, res.samples, res.sample_times_s, out, cdfs=res.cdfs)
 
 
