@@ -139,6 +139,23 @@ def test_truncated_raw_is_detected(tmp_path):
         read_tran(raw)
 
 
+def test_each_run_reports_its_own_ngspice_cpu(tmp_path):
+    """Runs on two threads at once (as on a Dask worker's threads) each report their own ngspice's CPU
+    seconds: a process-wide count of the children's usage gave the long run its neighbours' as well."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    net = "* cpu\nV1 in 0 SIN(0 1 1meg)\nR1 in out 1k\nC1 out 0 1n\n.tran 1n {}u 0 1n\n.end\n"
+    with ThreadPoolExecutor(1) as pool:
+        long = pool.submit(run_netlist, net.format(400), tmp_path / "long")
+        short = [run_netlist(net.format(100), tmp_path / f"short{i}") for i in range(2)]
+        long = long.result()
+    for r in (long, *short):  # one single-threaded process cannot use more CPU than its lifetime
+        assert 0 < r.cpu_s <= r.wall_s + 0.02, (r.cpu_s, r.wall_s)
+    # four times the steps, so about four times the CPU: its own; with the two short runs' it was six
+    ratio = long.cpu_s / (sum(r.cpu_s for r in short) / 2)
+    assert 3.0 < ratio < 5.0, [r.cpu_s for r in (long, *short)]
+
+
 def test_no_writer_thread_left_when_ngspice_fails(tmp_path):
     import threading
 
@@ -342,8 +359,11 @@ def test_bench_engine_json_gives_the_ratios_and_the_breakdown():
     p = thermosim("bench", "engine", "--repeats", "1", "--t-stop", "0.002", "--json")
     assert p.returncode == 0, p.stderr
     f = json.loads(p.stdout)
-    for key in ("thermosim_run_s", "ngspice_s", "wall_over_ngspice", "thermosim_cpu_s", "cpu_over_ngspice"):
+    keys = ("thermosim_run_s", "ngspice_s", "wall_over_ngspice", "thermosim_cpu_s", "cpu_over_ngspice")
+    for key in (*keys, "floor_s", "floor_over_ngspice"):
         assert isinstance(f[key], float) and f[key] > 0, key
+    # the floor streams the same noise and does nothing else: it cannot take less than ngspice alone
+    assert f["floor_s"] > f["ngspice_s"], (f["floor_s"], f["ngspice_s"])
     assert f["repeats"] == 1 and f["spec"] == "rc_single" and len(f["load_average_1min"]) == 2
     assert list(f["breakdown_s"]) == [*PHASES, *CPU]
     assert all(isinstance(v, float) for v in f["breakdown_s"].values()), f["breakdown_s"]

@@ -2,7 +2,9 @@
 
 Both commands run as whole processes, alternated, ``repeats`` times; medians are compared.
 (1) ``thermosim run rc_single --no-plots`` (spec → netlist → streamed noise → ngspice → samples → metrics);
-(2) ``ngspice -b -r out.raw`` on the very same netlist with its noise already written to a file.
+(2) ``ngspice -b -r out.raw`` on the very same netlist with its noise already written to a file;
+(3) the floor: a Python process that streams the very same noise into the same ngspice through
+thermosim's own feeder and does nothing else (no spec, netlist, analysis or output).
 Where the difference goes comes from the run's own clock (metrics ``timing_s``, docs/development.md).
 """
 
@@ -22,6 +24,27 @@ from pathlib import Path
 # is what the outside clock saw beyond them (interpreter shut-down, process start-up before Python)
 PHASES = ("start", "prepare", "ngspice", "read", "analysis", "write", "exit")
 CPU = ("python_cpu", "noise_cpu", "ngspice_cpu")
+# The floor of this design: start Python, import numpy and thermosim's noise code, feed the run's seeded
+# noise to ngspice through the FIFOs, wait, exit. Whatever thermosim run spends beyond it (the spec, the
+# netlist, the analysis, the output) is its own to remove; the floor itself is not (ngspice reads its noise
+# whole before its first step, so the noise cannot start before Python and numpy have).
+_FLOOR = """
+import pickle, subprocess, sys
+from pathlib import Path
+from thermosim.spice.feeder import NoiseFeeder
+from thermosim.spice.noise import stream_blocks
+folder = Path(sys.argv[1])
+plan, step, steps, seed = pickle.loads(Path(sys.argv[2]).read_bytes())
+feeder = NoiseFeeder([folder / name for name in plan.files()], stream_blocks(plan, step, steps, seed))
+ngspice = subprocess.Popen(
+    ["ngspice", "-n", "-b", "-r", "out.raw", "circuit.cir"],
+    cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+)
+feeder.start()
+code = ngspice.wait()
+feeder.finish()
+sys.exit(code or (3 if feeder.error else 0))
+"""
 
 
 def _timed(cmd: list[str], **kw) -> tuple[subprocess.CompletedProcess, float, float]:
@@ -40,6 +63,8 @@ def bench_engine(
 
     Returns the medians (wall and CPU seconds) of both commands, their ratios, and the median of each
     phase of the thermosim run (:data:`PHASES`, :data:`CPU`), with the machine's load average."""
+    import pickle
+
     import tomli_w
 
     from .runs.experiment import noise_blocks, prepare
@@ -51,12 +76,16 @@ def bench_engine(
     spec = spec_from_table(table)
     prep = prepare(spec)
     load = [os.getloadavg()[0]]
-    runs, bare = [], []
+    runs, bare, floor = [], [], []
     with tempfile.TemporaryDirectory(prefix="thermosim-bench-") as tmp:
         tmp = Path(tmp)
         spec_path = tmp / f"{spec.name}.toml"
         spec_path.write_text(tomli_w.dumps(table))
         (tmp / "circuit.cir").write_text(prep.netlist)
+        (tmp / "floor").mkdir()
+        (tmp / "floor" / "circuit.cir").write_text(prep.netlist)
+        plan = (prep.built.noise, prep.noise_step_s, prep.n_steps, spec.sim.seed)
+        (tmp / "plan.pickle").write_bytes(pickle.dumps(plan))
         (name,) = prep.built.noise.files()
         with open(tmp / name, "wb") as f:
             for (chunk,) in noise_blocks(prep, spec.sim.seed):
@@ -74,10 +103,15 @@ def bench_engine(
                 ["ngspice", "-n", "-b", "-r", "out.raw", "circuit.cir"], cwd=tmp, check=True
             )
             bare.append({"wall": wall, "cpu": cpu})
+            _, wall, cpu = _timed(
+                [sys.executable, "-c", _FLOOR, str(tmp / "floor"), str(tmp / "plan.pickle")], check=True
+            )
+            floor.append({"wall": wall, "cpu": cpu})
             if verbose:
                 print(
                     f"  repeat {i + 1}/{repeats}: thermosim run {runs[-1]['wall']:.2f} s "
-                    f"({runs[-1]['cpu']:.2f} CPU s), bare ngspice {wall:.2f} s ({cpu:.2f} CPU s)",
+                    f"({runs[-1]['cpu']:.2f} CPU s), bare ngspice {bare[-1]['wall']:.2f} s "
+                    f"({bare[-1]['cpu']:.2f} CPU s), noise alone {wall:.2f} s ({cpu:.2f} CPU s)",
                     file=sys.stderr,
                 )
     load.append(os.getloadavg()[0])
@@ -98,6 +132,9 @@ def bench_engine(
         "thermosim_cpu_s": med(runs, "cpu"),
         "ngspice_cpu_s": med(bare, "cpu"),
         "cpu_over_ngspice": med(runs, "cpu") / med(bare, "cpu"),
+        "floor_s": med(floor, "wall"),  # the noise fed to ngspice by Python and nothing else (_FLOOR)
+        "floor_over_ngspice": med(floor, "wall") / n_med,
+        "floor_cpu_s": med(floor, "cpu"),
         "points_per_noise_sample": med(runs, "ppn"),
         "breakdown_s": {k: med(runs, k) for k in PHASES + CPU},
     }
@@ -111,7 +148,13 @@ def _print_engine(f: dict) -> None:
     print(f"{'':<30}{'wall [s]':>10}{'CPU [s]':>10}   (medians of {f['repeats']})")
     print(f"{name:<30}{f['thermosim_run_s']:>10.3f}{f['thermosim_cpu_s']:>10.3f}")
     print(f"{'bare ngspice -b (same .cir)':<30}{f['ngspice_s']:>10.3f}{f['ngspice_cpu_s']:>10.3f}")
+    print(f"{'noise alone (the floor)':<30}{f['floor_s']:>10.3f}{f['floor_cpu_s']:>10.3f}")
     print(f"wall_over_ngspice        = {f['wall_over_ngspice']:.3f}   (target <= 1.05)")
+    own = f["thermosim_run_s"] - f["floor_s"]
+    print(
+        f"floor_over_ngspice       = {f['floor_over_ngspice']:.3f}   (Python, numpy and the noise feed "
+        f"alone; thermosim's own share: {own:.3f} s)"
+    )
     print(f"cpu_over_ngspice         = {f['cpu_over_ngspice']:.3f}")
     ppn, (before, after) = f["points_per_noise_sample"], f["load_average_1min"]
     print(f"points_per_noise_sample  = {ppn:.4f}  (target <= 1.5; TRNOISE/TRRANDOM ~4.4)")

@@ -50,7 +50,8 @@ def make_executor(
             raise ValueError(f"cannot reach the Dask scheduler at {scheduler}: {err}") from None
         cluster = None
     else:
-        # plain workers, no nanny processes: fewer processes competing with ngspice for the cores
+        # plain workers, no nanny: the workers are threads of this process (ngspice runs in processes of its
+        # own either way), so no further Python processes compete with ngspice for the cores
         cluster = LocalCluster(
             n_workers=workers,
             threads_per_worker=1,

@@ -11,7 +11,6 @@ import concurrent.futures as cf
 import math
 import os
 import re
-import resource
 import shutil
 import signal
 import subprocess
@@ -164,7 +163,6 @@ def run_netlist(
             raise ValueError("noise_blocks needs noise_files")
         writer = NoiseFeeder([run_dir / n for n in noise_files], noise_blocks)
     env = ngspice_env(home=run_dir)
-    usage0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     proc = timer = watcher = None
     tail = RawTail(raw_path, on_rows) if on_rows is not None else None
@@ -190,7 +188,7 @@ def run_netlist(
                     target=_watch, args=(proc, raw_path, on_output, tail), daemon=True, name="thermosim-tail"
                 )
                 watcher.start()
-            code = proc.wait()
+            code, cpu = _wait(proc)
             timed_out = not timer.is_alive()
             timer.cancel()
             timer.join()
@@ -219,8 +217,6 @@ def run_netlist(
     wall = time.perf_counter() - t0
     t_read = time.perf_counter()
     tailed = tail.finish() if tail is not None else None
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)  # children waited for: this ngspice (+ any
-    cpu = (usage.ru_utime - usage0.ru_utime) + (usage.ru_stime - usage0.ru_stime)  # run concurrently)
     log = log_path.read_text(errors="replace")
     _raise_for_log(log, code, net_path, log_path)
     if writer and writer.error:
@@ -266,6 +262,15 @@ def run_netlist(
         meanwhile=side.result(),
         streamed=streamed,
     )
+
+
+def _wait(proc: subprocess.Popen) -> tuple[int, float]:
+    """Wait for ``proc``: its exit code and the CPU seconds (user + system) it used itself. The process's
+    RUSAGE_CHILDREN would also count every other child reaped meanwhile: the runs on a Dask worker's other
+    threads (which doubled the ngspice CPU a cluster reported), or the version query run beside this run."""
+    _, status, usage = os.wait4(proc.pid, 0)  # retried on EINTR by Python (PEP 475)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return proc.returncode, usage.ru_utime + usage.ru_stime
 
 
 def _after(ready: threading.Event | None, work: Callable[[], object] | None) -> cf.Future:
