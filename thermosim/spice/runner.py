@@ -166,6 +166,7 @@ def run_netlist(
     t0 = time.perf_counter()
     proc = timer = watcher = None
     tail = RawTail(raw_path, on_rows) if on_rows is not None else None
+    ended = threading.Event()  # ngspice has exited: only this thread waits for it (and reaps it)
     try:
         with open(log_path, "w") as log_f:
             proc = subprocess.Popen(
@@ -185,10 +186,11 @@ def run_netlist(
             timer.start()
             if on_output or tail:
                 watcher = threading.Thread(
-                    target=_watch, args=(proc, raw_path, on_output, tail), daemon=True, name="thermosim-tail"
+                    target=_watch, args=(ended, raw_path, on_output, tail), daemon=True, name="thermosim-tail"
                 )
                 watcher.start()
             code, cpu = _wait(proc)
+            ended.set()
             timed_out = not timer.is_alive()
             timer.cancel()
             timer.join()
@@ -200,6 +202,7 @@ def run_netlist(
         if proc is not None and proc.poll() is None:
             proc.kill()
             proc.wait()
+        ended.set()
         if tail is not None:
             tail.close()
         if isinstance(err, KeyboardInterrupt) and not keep:
@@ -208,6 +211,7 @@ def run_netlist(
             shutil.rmtree(run_dir, ignore_errors=True)  # a partial raw file is no result
         raise
     finally:
+        ended.set()
         if timer is not None:
             timer.cancel()
         if writer:
@@ -268,7 +272,10 @@ def _wait(proc: subprocess.Popen) -> tuple[int, float]:
     """Wait for ``proc``: its exit code and the CPU seconds (user + system) it used itself. The process's
     RUSAGE_CHILDREN would also count every other child reaped meanwhile: the runs on a Dask worker's other
     threads (which doubled the ngspice CPU a cluster reported), or the version query run beside this run."""
-    _, status, usage = os.wait4(proc.pid, 0)  # retried on EINTR by Python (PEP 475)
+    try:
+        _, status, usage = os.wait4(proc.pid, 0)  # retried on EINTR by Python (PEP 475)
+    except ChildProcessError:  # reaped by the system: this process inherited SIGCHLD ignored
+        return proc.wait(), 0.0  # Popen's answer (0); the kernel kept no CPU time either
     proc.returncode = os.waitstatus_to_exitcode(status)
     return proc.returncode, usage.ru_utime + usage.ru_stime
 
@@ -354,10 +361,12 @@ def _raise_for_log(log: str, code: int, net_path: Path, log_path: Path) -> None:
         )
 
 
-def _watch(proc: subprocess.Popen, raw_path: Path, on_output, tail: RawTail | None) -> None:
-    """While ngspice runs: read its raw file as it grows (every 50 ms) and report its size (every 0.25 s)."""
+def _watch(ended: threading.Event, raw_path: Path, on_output, tail: RawTail | None) -> None:
+    """Until ngspice has ``ended``: read its raw file as it grows (every 50 ms) and report its size (every
+    0.25 s). It never polls the process: a poll that reaps it would leave the runner's wait without its exit
+    status and CPU time."""
     last = 0.0
-    while proc.poll() is None:
+    while not ended.is_set():
         if tail is not None:
             tail.poll()
         if on_output and time.monotonic() - last >= 0.25:
@@ -366,4 +375,4 @@ def _watch(proc: subprocess.Popen, raw_path: Path, on_output, tail: RawTail | No
                 on_output(raw_path.stat().st_size)
             except OSError:
                 pass
-        time.sleep(0.05 if tail is not None else 0.25)
+        ended.wait(0.05 if tail is not None else 0.25)
