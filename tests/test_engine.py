@@ -156,6 +156,20 @@ def test_each_run_reports_its_own_ngspice_cpu(tmp_path):
     assert 3.0 < ratio < 5.0, [r.cpu_s for r in (long, *short)]
 
 
+def test_only_the_runner_reaps_ngspice(tmp_path, monkeypatch):
+    """ngspice's exit status and CPU time come from the runner's own wait: no other thread may poll (and
+    so reap) the process, as the raw-file watcher once did (a sweep point then failed with ECHILD)."""
+    import subprocess
+
+    polls = []  # the command lines of the processes polled (the version query's own run polls its own)
+    poll = subprocess.Popen.poll
+    monkeypatch.setattr(subprocess.Popen, "poll", lambda self: polls.append(self.args) or poll(self))
+    net = "* w\nV1 in 0 SIN(0 1 1meg)\nR1 in out 1k\nC1 out 0 1n\n.tran 1n 100u\n.end\n"
+    res = run_netlist(net, tmp_path / "r", on_output=lambda size: None, on_rows=lambda names, rows: None)
+    assert res.streamed and res.cpu_s > 0
+    assert not [args for args in polls if "-b" in args], polls
+
+
 def test_no_writer_thread_left_when_ngspice_fails(tmp_path):
     import threading
 
