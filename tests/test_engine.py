@@ -368,7 +368,7 @@ def test_a_run_records_where_its_time_went(shipped_runs):
 
 def test_bench_engine_json_gives_the_ratios_and_the_breakdown():
     from tests.conftest import thermosim
-    from thermosim.bench import CPU, PHASES
+    from thermosim.report.engine import CPU, PHASES
 
     p = thermosim("bench", "engine", "--repeats", "1", "--t-stop", "0.002", "--json")
     assert p.returncode == 0, p.stderr
