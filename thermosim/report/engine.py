@@ -1,6 +1,6 @@
 """``thermosim bench engine``: thermosim's overhead over bare ngspice, measured side by side.
 
-Both commands run as whole processes, alternated, ``repeats`` times; medians are compared.
+The three commands run as whole processes, alternated, ``repeats`` times; medians are compared.
 (1) ``thermosim run rc_single --no-plots`` (spec → netlist → streamed noise → ngspice → samples → metrics);
 (2) ``ngspice -b -r out.raw`` on the very same netlist with its noise already written to a file;
 (3) the floor: a Python process that streams the very same noise into the same ngspice through

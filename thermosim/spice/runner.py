@@ -190,7 +190,6 @@ def run_netlist(
                 )
                 watcher.start()
             code, cpu = _wait(proc)
-            ended.set()
             timed_out = not timer.is_alive()
             timer.cancel()
             timer.join()
